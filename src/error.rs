@@ -1,0 +1,239 @@
+//! The one error type of the HTTP API and the JSON shape every error answers with.
+//!
+//! Client errors carry a human sentence that is safe to show. Database and internal
+//! errors log their detail and answer a generic message, so nothing internal leaks.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A human sentence describing the problem.
+    pub message: String,
+    /// Per-field problems, when the request had invalid fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Pool exhaustion and lost connections mean the database is down, not that we have a bug.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let (message, errors) = match self {
+            Self::Invalid { message, errors } => (message, errors),
+            Self::TooManyRequests { retry_after_secs } => {
+                let body = ErrorBody {
+                    message: format!("Too many requests; retry in {retry_after_secs} seconds"),
+                    errors: Vec::new(),
+                };
+                let mut response = (status, axum::Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            Self::Database(ref e) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::error!(error = %e, "database unavailable");
+                (
+                    "The database is unavailable; try again shortly".into(),
+                    Vec::new(),
+                )
+            }
+            Self::Database(ref e) => {
+                tracing::error!(error = ?e, "database error");
+                ("Internal server error".into(), Vec::new())
+            }
+            Self::Internal(ref detail) => {
+                tracing::error!(error = %detail, "internal error");
+                ("Internal server error".into(), Vec::new())
+            }
+            other => (other.to_string(), Vec::new()),
+        };
+        let mut response = (status, axum::Json(ErrorBody { message, errors })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"gitpulse\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::bad_request(
+                "Expected a JSON body with the header Content-Type: application/json",
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                Self::bad_request(format!("Malformed JSON: {}", e.body_text_tail()))
+            }
+            JsonRejection::JsonDataError(e) => {
+                Self::bad_request(format!("Invalid request body: {}", e.body_text_tail()))
+            }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge("Request body is too large".into())
+            }
+            other => Self::bad_request(format!(
+                "Could not read the request body: {}",
+                other.body_text()
+            )),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(format!(
+            "Invalid query string: {}",
+            tail(&rejection.body_text())
+        ))
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(format!(
+            "Invalid path parameter: {}",
+            tail(&rejection.body_text())
+        ))
+    }
+}
+
+/// axum's rejection texts repeat a generic prefix ("Failed to deserialize ...: ");
+/// the part after the last `: ` is the useful one.
+fn tail(text: &str) -> &str {
+    text.rsplit_once(": ").map_or(text, |(_, t)| t)
+}
+
+trait BodyTextTail {
+    fn body_text_tail(&self) -> String;
+}
+
+impl<T: std::fmt::Display> BodyTextTail for T {
+    fn body_text_tail(&self) -> String {
+        let text = self.to_string();
+        let source = text.rsplit_once(": ").map_or(text.as_str(), |(_, t)| t);
+        source.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn body_of(error: AppError) -> (StatusCode, serde_json::Value, Response) {
+        let response = error.into_response();
+        let status = response.status();
+        let (parts, body) = response.into_parts();
+        let bytes = to_bytes(body, 1 << 16).await.expect("body");
+        let json = serde_json::from_slice(&bytes).expect("json");
+        (
+            status,
+            json,
+            Response::from_parts(parts, axum::body::Body::empty()),
+        )
+    }
+
+    #[tokio::test]
+    async fn internal_errors_do_not_leak() {
+        let (status, json, _) = body_of(AppError::internal("secret table xyz exploded")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(json["message"], "Internal server error");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_carries_www_authenticate() {
+        let (status, json, response) =
+            body_of(AppError::Unauthorized("Missing bearer token".into())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(json["message"], "Missing bearer token");
+        assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[tokio::test]
+    async fn rate_limited_carries_retry_after() {
+        let (status, _, response) = body_of(AppError::TooManyRequests {
+            retry_after_secs: 42,
+        })
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+    }
+}

@@ -1,0 +1,1 @@
+//! Placeholder: the fake GitHub lands in the next commit.

@@ -1,0 +1,158 @@
+//! Registration, login and the caller's profile.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{AuthUser, password};
+use crate::error::{AppError, AppResult, ErrorBody, FieldError};
+use crate::http::extract::{Json, require_fields};
+use crate::state::AppState;
+use crate::store::users;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(me))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Credentials {
+    #[schema(example = "alice")]
+    pub username: Option<String>,
+    #[schema(example = "correct horse battery staple")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profile {
+    pub id: i64,
+    pub username: String,
+    /// The GitHub account linked through "Sign in with GitHub", if any.
+    pub github_login: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Create an account and receive an access token.
+#[utoipa::path(post, path = "/auth/register", tag = "auth", request_body = Credentials,
+    responses(
+        (status = 200, description = "Registered", body = TokenResponse),
+        (status = 400, description = "Missing or invalid fields, or the username is taken", body = ErrorBody),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    Json(body): Json<Credentials>,
+) -> AppResult<Json<TokenResponse>> {
+    let (username, password) = credentials(&body)?;
+    validate_new_account(username, password)?;
+    let hash = password::hash(password.to_string()).await?;
+    let user = users::create(&state.db, username, &hash)
+        .await?
+        .ok_or_else(|| AppError::bad_request("Username is already taken"))?;
+    tracing::info!(user_id = user.id, "registered a new user");
+    issue_token(&state, user.id)
+}
+
+/// Exchange a username and password for an access token.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = Credentials,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Missing fields, or wrong username or password", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<Credentials>,
+) -> AppResult<Json<TokenResponse>> {
+    let (username, password) = credentials(&body)?;
+    let user = users::find_by_username(&state.db, username).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(password.to_string(), stored).await?;
+    match user {
+        Some(user) if ok => issue_token(&state, user.id),
+        _ => Err(AppError::bad_request("Invalid username or password")),
+    }
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Profile),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+    ))]
+async fn me(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Profile>> {
+    let user = users::find(&state.db, auth.user_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Invalid or expired token".into()))?;
+    Ok(Json(Profile {
+        id: user.id,
+        username: user.username,
+        github_login: user.github_login,
+        created_at: user.created_at,
+    }))
+}
+
+fn credentials(body: &Credentials) -> AppResult<(&str, &str)> {
+    require_fields(&[
+        ("username", body.username.as_deref()),
+        ("password", body.password.as_deref()),
+    ])?;
+    match (body.username.as_deref(), body.password.as_deref()) {
+        (Some(u), Some(p)) => Ok((u.trim(), p)),
+        _ => Err(AppError::internal(
+            "required fields vanished after validation",
+        )),
+    }
+}
+
+fn validate_new_account(username: &str, password: &str) -> AppResult<()> {
+    let mut errors = Vec::new();
+    let username_ok = (3..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !username_ok {
+        errors.push(FieldError {
+            field: "username".into(),
+            message: "must be 3 to 64 characters of letters, digits, '_', '.' or '-'".into(),
+        });
+    }
+    if !(8..=1024).contains(&password.chars().count()) {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "must be 8 to 1024 characters long".into(),
+        });
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let message = errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(AppError::Invalid {
+        message: format!("Invalid fields: {message}"),
+        errors,
+    })
+}
+
+fn issue_token(state: &AppState, user_id: i64) -> AppResult<Json<TokenResponse>> {
+    let access_token = state.jwt.issue(user_id).map_err(AppError::internal)?;
+    Ok(Json(TokenResponse {
+        access_token,
+        token_type: "bearer",
+        expires_in: state.jwt.lifetime_secs(),
+    }))
+}

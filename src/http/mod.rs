@@ -1,0 +1,65 @@
+//! The HTTP API: every route group is a module with its own `router()`, merged here
+//! together with the OpenAPI document and the middleware stack.
+
+pub mod auth;
+pub mod docs;
+pub mod extract;
+mod middleware;
+pub mod ops;
+pub mod rate_limit;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The whole application: API routes, operational routes, `/openapi.json` and `/docs`.
+pub fn app(state: AppState) -> Router {
+    let (api, mut openapi) = api_routes().split_for_parts();
+    let (ops, ops_doc) = OpenApiRouter::new().merge(ops::router()).split_for_parts();
+    openapi.merge(ops_doc);
+
+    let router = Router::new()
+        .merge(rate_limit::apply(api, &state))
+        .merge(ops)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    middleware::apply(router, &state).with_state(state)
+}
+
+/// The rate-limited API routes, with their OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi()).merge(auth::router())
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = api_routes().into_openapi();
+    doc.merge(
+        OpenApiRouter::<AppState>::new()
+            .merge(ops::router())
+            .into_openapi(),
+    );
+    doc
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("No such route; see /docs for the API")
+}
+
+async fn method_not_allowed() -> (
+    axum::http::StatusCode,
+    extract::Json<crate::error::ErrorBody>,
+) {
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        extract::Json(crate::error::ErrorBody {
+            message: "Method not allowed on this route; see /docs for the API".into(),
+            errors: Vec::new(),
+        }),
+    )
+}

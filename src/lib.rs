@@ -1,0 +1,21 @@
+//! gitpulse: a self-hosted GitHub activity tracker and integration backend.
+//!
+//! `app(state)` builds the HTTP router; `launch(state, listener, shutdown)` serves it
+//! (with the background work) on a listener the caller bound, so tests use port 0.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod fake_github;
+pub mod http;
+pub mod metrics;
+mod server;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use http::app;
+pub use server::{StartupError, launch, shutdown_signal, start};
+pub use state::AppState;

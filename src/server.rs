@@ -1,0 +1,110 @@
+//! Starting and stopping the server process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::{self, DbError};
+use crate::state::AppState;
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A reason the server could not start, printed as one line (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot load settings from the database: {0}")]
+    Settings(sqlx::Error),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        addr: SocketAddr,
+        reason: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Connects to (and creates, and migrates) the database, then builds the state.
+pub async fn start(config: Config) -> Result<AppState, StartupError> {
+    let pool = db::connect(
+        config.database_url.expose(),
+        config.database_max_connections,
+    )
+    .await?;
+    db::migrate(&pool).await?;
+    AppState::new(config, pool)
+        .await
+        .map_err(StartupError::Settings)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then stops background work
+/// and gives in-flight requests up to 30 seconds to finish.
+pub async fn launch(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let app = crate::app(state.clone());
+    let token = state.shutdown.clone();
+    let stop = token.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        stop.cancel();
+    });
+    tokio::select! {
+        result = server => result.map_err(StartupError::Serve)?,
+        () = async { token.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting");
+        }
+    }
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Binds `config.listen_addr` and serves until SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    let addr = config.listen_addr;
+    let state = start(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|reason| StartupError::Bind { addr, reason })?;
+    tracing::info!(addr = %addr, public_url = %state.config.public_url(), "gitpulse is listening");
+    launch(state, listener, shutdown_signal()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

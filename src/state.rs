@@ -1,0 +1,46 @@
+//! What every handler and background task shares.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when the process shuts down; background loops watch it.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// Builds the state over a migrated pool, loading or creating the shared JWT key.
+    pub async fn new(config: Config, db: PgPool) -> Result<Self, sqlx::Error> {
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.expose().to_string(),
+            None => crate::store::settings::get_or_create(&db, "jwt_secret", random_secret).await?,
+        };
+        let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            metrics: Arc::new(Metrics::default()),
+            shutdown: CancellationToken::new(),
+        })
+    }
+}
+
+/// 64 hex characters from the OS random generator.
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
