@@ -81,7 +81,10 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|reason| StartupError::Bind { addr, reason })?;
-    tracing::info!(addr = %addr, public_url = %state.config.public_url(), "gitpulse is listening");
+    let bound = listener
+        .local_addr()
+        .map_err(|reason| StartupError::Bind { addr, reason })?;
+    tracing::info!(addr = %bound, public_url = %state.config.public_url(), "gitpulse is listening");
     launch(state, listener, shutdown_signal()).await
 }
 
