@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod fake_github;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 mod server;
 pub mod state;

@@ -52,6 +52,7 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
     let app = crate::app(state.clone());
+    let jobs = crate::jobs::start(&state);
     let token = state.shutdown.clone();
     let stop = token.clone();
     let server = axum::serve(
@@ -69,6 +70,8 @@ pub async fn launch(
             tracing::warn!("in-flight requests did not finish within {SHUTDOWN_GRACE:?}; exiting");
         }
     }
+    token.cancel();
+    crate::jobs::stop(jobs, SHUTDOWN_GRACE).await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

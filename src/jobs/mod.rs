@@ -1,0 +1,60 @@
+//! Background work: one scheduler per process. Each kind of work is a loop started here
+//! that claims its items from PostgreSQL (`FOR UPDATE SKIP LOCKED`), so any number of
+//! replicas share one database without doing anything twice. Every loop stops when the
+//! state's shutdown token is cancelled; `launch` waits for them before exiting.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::state::AppState;
+
+/// Starts every background loop of this process.
+pub fn start(state: &AppState) -> JoinSet<()> {
+    let tasks = JoinSet::new();
+    let _ = state;
+    tasks
+}
+
+/// Runs `tick` now and then every `period` until `shutdown` is cancelled. A tick that is
+/// running when shutdown comes is allowed to finish (it should watch the token itself
+/// if it can take long).
+pub fn spawn_periodic<F, Fut>(
+    tasks: &mut JoinSet<()>,
+    name: &'static str,
+    period: Duration,
+    shutdown: CancellationToken,
+    mut tick: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    tasks.spawn(async move {
+        tracing::info!(
+            job = name,
+            every_secs = period.as_secs_f64(),
+            "background job started"
+        );
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = interval.tick() => tick().await,
+            }
+        }
+        tracing::info!(job = name, "background job stopped");
+    });
+}
+
+/// Waits for the background loops to stop, at most `grace`; the rest are aborted.
+pub async fn stop(mut tasks: JoinSet<()>, grace: Duration) {
+    let drained =
+        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("background jobs did not stop within {grace:?}; aborting them");
+        tasks.abort_all();
+    }
+}
