@@ -20,8 +20,8 @@ pub enum StartupError {
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("cannot load settings from the database: {0}")]
-    Settings(sqlx::Error),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind {
         addr: SocketAddr,
@@ -39,9 +39,7 @@ pub async fn start(config: Config) -> Result<AppState, StartupError> {
     )
     .await?;
     db::migrate(&pool).await?;
-    AppState::new(config, pool)
-        .await
-        .map_err(StartupError::Settings)
+    Ok(AppState::new(config, pool).await?)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then stops background work

@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
+use crate::github::GitHubClient;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -15,26 +16,38 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
+    pub github: Arc<GitHubClient>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
 }
 
 impl AppState {
     /// Builds the state over a migrated pool, loading or creating the shared JWT key.
-    pub async fn new(config: Config, db: PgPool) -> Result<Self, sqlx::Error> {
+    pub async fn new(config: Config, db: PgPool) -> Result<Self, StateError> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_string(),
             None => crate::store::settings::get_or_create(&db, "jwt_secret", random_secret).await?,
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
+        let metrics = Arc::new(Metrics::default());
+        let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
         Ok(Self {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
+            github: Arc::new(github),
             shutdown: CancellationToken::new(),
         })
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot load settings from the database: {0}")]
+    Settings(#[from] sqlx::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(reqwest::Error),
 }
 
 /// 64 hex characters from the OS random generator.

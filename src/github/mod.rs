@@ -1,0 +1,10 @@
+//! The one place gitpulse talks to GitHub: timeouts, pacing, token rotation, rate-limit
+//! handling, retries, ETags and `Link` pagination live here; callers ask for a path and
+//! get a response or a `GitHubError` that says what to do next.
+
+mod client;
+mod link;
+mod tokens;
+
+pub use client::{GitHubClient, GitHubError, GitHubResponse, RetryPolicy};
+pub use link::next_link;
