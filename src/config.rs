@@ -70,6 +70,7 @@ pub struct Config {
     pub github_client_secret: Option<Secret>,
     pub token_encryption_key: Option<Secret>,
 
+    pub scheduler_enabled: bool,
     pub events_poll_interval_secs: u64,
     pub events_keep_per_repo: i64,
     pub daily_stats_at: String,
@@ -108,6 +109,7 @@ impl Default for Config {
             github_client_id: None,
             github_client_secret: None,
             token_encryption_key: None,
+            scheduler_enabled: true,
             events_poll_interval_secs: 300,
             events_keep_per_repo: 500,
             daily_stats_at: "00:10".into(),
@@ -229,6 +231,7 @@ impl Config {
             .map(Some));
         set!(token_encryption_key, "TOKEN_ENCRYPTION_KEY", |v| secret(v)
             .map(Some));
+        set!(scheduler_enabled, "SCHEDULER_ENABLED", boolean);
         set!(
             events_poll_interval_secs,
             "EVENTS_POLL_INTERVAL_SECS",

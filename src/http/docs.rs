@@ -16,6 +16,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and access tokens"),
+        (name = "repositories", description = "Tracked repositories and their event statistics"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]

@@ -7,6 +7,7 @@ pub mod extract;
 mod middleware;
 pub mod ops;
 pub mod rate_limit;
+pub mod repositories;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -33,7 +34,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The rate-limited API routes, with their OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(docs::ApiDoc::openapi()).merge(auth::router())
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(repositories::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

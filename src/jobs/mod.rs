@@ -11,10 +11,23 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
-/// Starts every background loop of this process.
+pub mod poller;
+
+/// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).
 pub fn start(state: &AppState) -> JoinSet<()> {
-    let tasks = JoinSet::new();
-    let _ = state;
+    let mut tasks = JoinSet::new();
+    if !state.config.scheduler_enabled {
+        tracing::info!("background jobs are disabled (SCHEDULER_ENABLED=false)");
+        return tasks;
+    }
+    let poller_state = state.clone();
+    spawn_periodic(
+        &mut tasks,
+        "event-poller",
+        poller::TICK,
+        state.shutdown.clone(),
+        move || poller::tick(poller_state.clone()),
+    );
     tasks
 }
 

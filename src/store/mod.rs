@@ -1,4 +1,7 @@
 //! SQL, one module per entity. Handlers and jobs call these; nothing else writes SQL.
 
+pub mod events;
+pub mod polling;
+pub mod repositories;
 pub mod settings;
 pub mod users;

@@ -7,5 +7,7 @@ mod config_example;
 mod errors;
 mod fake_github;
 mod ops;
+mod poller;
 mod rate_limit;
+mod repositories;
 mod support;

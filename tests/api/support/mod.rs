@@ -2,6 +2,7 @@
 
 use gitpulse::AppState;
 use gitpulse::config::{Config, Secret};
+use gitpulse::fake_github::FakeGitHub;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -59,6 +60,17 @@ impl TestApp {
         let mut config = test_config(&database);
         adjust(&mut config);
         Self::start(config, database, true).await
+    }
+
+    /// Starts a server that talks to `github` (a fake GitHub) for its GitHub calls.
+    pub async fn with_github(github: &FakeGitHub, adjust: impl FnOnce(&mut Config)) -> Self {
+        let url = github.url();
+        Self::spawn_with(move |config| {
+            config.github_api_url = url.clone();
+            config.github_web_url = url;
+            adjust(config);
+        })
+        .await
     }
 
     /// A second server over the same database (replicas).

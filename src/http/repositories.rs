@@ -1,0 +1,370 @@
+//! Tracked repositories and their event statistics (seed 000).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::AuthUser;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::event_stats::{self, Statistics};
+use crate::github::GitHubError;
+use crate::http::extract::{Json, Path, Query, require_fields};
+use crate::state::AppState;
+use crate::store::events::{self, StatsRow};
+use crate::store::repositories;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(
+            add_repository,
+            remove_repository,
+            list_repositories
+        ))
+        .routes(routes!(add_repository_alias, remove_repository_alias))
+        .routes(routes!(remove_repository_by_path))
+        .routes(routes!(repository_stats))
+        .routes(routes!(all_repository_stats))
+}
+
+/// A repository named by owner and name, as in `octocat/Hello-World`.
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+pub struct RepositoryName {
+    #[schema(example = "octocat")]
+    pub owner: Option<String>,
+    #[schema(example = "Hello-World")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedRepositoryView {
+    pub owner: String,
+    pub name: String,
+    pub full_name: String,
+    pub added_at: DateTime<Utc>,
+    /// When events were last fetched successfully (a 304 counts).
+    pub last_synchronized: Option<DateTime<Utc>>,
+    /// The last polling problem, if the latest poll failed.
+    pub last_error: Option<String>,
+    /// GitHub answered 404 for this repository; it is retried with back-off.
+    pub unavailable: bool,
+    pub events_stored: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryList {
+    pub repositories: Vec<TrackedRepositoryView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepositoryStatistics {
+    /// `owner/name`.
+    pub repository: String,
+    /// Per event type: count and mean seconds between consecutive events; null before the first poll.
+    #[schema(value_type = Option<Object>)]
+    pub statistics: Option<Statistics>,
+    pub last_synchronized: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllStatistics {
+    pub repositories_statistics: Vec<RepositoryStatistics>,
+}
+
+/// Add a GitHub repository to your list (it must exist on GitHub).
+#[utoipa::path(post, path = "/repositories", tag = "repositories", request_body = RepositoryName,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Added", body = Message),
+        (status = 400, description = "Missing or invalid fields, already added, or not on GitHub", body = ErrorBody),
+        (status = 503, description = "GitHub could not be asked", body = ErrorBody),
+    ))]
+async fn add_repository(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(body): Json<RepositoryName>,
+) -> AppResult<Json<Message>> {
+    let (owner, name) = validated(&body)?;
+    if repositories::tracked(&state.db, auth.user_id, owner, name)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::bad_request("Repository is already added"));
+    }
+    let repository = match repositories::find(&state.db, owner, name).await? {
+        // Someone already tracks it and GitHub has it: no need to ask again.
+        Some(known) if !known.unavailable => known,
+        _ => {
+            let (owner, name, github_id) = look_up_on_github(&state, owner, name).await?;
+            repositories::upsert(&state.db, &owner, &name, Some(github_id)).await?
+        }
+    };
+    if !repositories::track(&state.db, auth.user_id, repository.id).await? {
+        return Err(AppError::bad_request("Repository is already added"));
+    }
+    tracing::info!(user_id = auth.user_id, repository = %format!("{}/{}", repository.owner, repository.name), "repository added");
+    Ok(Json(Message {
+        message: "Repository was added".into(),
+    }))
+}
+
+/// Alias of `POST /repositories` (the original service's code used it).
+#[utoipa::path(post, path = "/repository", tag = "repositories", request_body = RepositoryName,
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+async fn add_repository_alias(
+    state: State<AppState>,
+    auth: AuthUser,
+    body: Json<RepositoryName>,
+) -> AppResult<Json<Message>> {
+    add_repository(state, auth, body).await
+}
+
+/// Remove a repository from your list.
+#[utoipa::path(delete, path = "/repositories", tag = "repositories", request_body = RepositoryName,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Removed", body = Message),
+        (status = 400, description = "Missing fields, or not in your list", body = ErrorBody),
+    ))]
+async fn remove_repository(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(body): Json<RepositoryName>,
+) -> AppResult<Json<Message>> {
+    let (owner, name) = validated(&body)?;
+    remove(&state, auth, owner, name).await
+}
+
+/// Alias of `DELETE /repositories`.
+#[utoipa::path(delete, path = "/repository", tag = "repositories", request_body = RepositoryName,
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+async fn remove_repository_alias(
+    state: State<AppState>,
+    auth: AuthUser,
+    body: Json<RepositoryName>,
+) -> AppResult<Json<Message>> {
+    remove_repository(state, auth, body).await
+}
+
+/// Remove a repository from your list, named in the path.
+#[utoipa::path(delete, path = "/repositories/{owner}/{name}", tag = "repositories",
+    params(("owner" = String, Path), ("name" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+async fn remove_repository_by_path(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((owner, name)): Path<(String, String)>,
+) -> AppResult<Json<Message>> {
+    let body = RepositoryName {
+        owner: Some(owner),
+        name: Some(name),
+    };
+    let (owner, name) = validated(&body)?;
+    remove(&state, auth, owner, name).await
+}
+
+async fn remove(
+    state: &AppState,
+    auth: AuthUser,
+    owner: &str,
+    name: &str,
+) -> AppResult<Json<Message>> {
+    if !repositories::untrack(&state.db, auth.user_id, owner, name).await? {
+        return Err(AppError::bad_request("Repository is not in your list"));
+    }
+    Ok(Json(Message {
+        message: "Repository was removed".into(),
+    }))
+}
+
+/// Your repositories with their sync state.
+#[utoipa::path(get, path = "/repositories", tag = "repositories", security(("bearer" = [])),
+    responses((status = 200, body = RepositoryList), (status = 401, body = ErrorBody)))]
+async fn list_repositories(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> AppResult<Json<RepositoryList>> {
+    let rows = repositories::list_tracked(&state.db, auth.user_id).await?;
+    let repositories = rows
+        .into_iter()
+        .map(|r| TrackedRepositoryView {
+            full_name: format!("{}/{}", r.owner, r.name),
+            owner: r.owner,
+            name: r.name,
+            added_at: r.added_at,
+            last_synchronized: r.last_synchronized,
+            last_error: r.last_error,
+            unavailable: r.unavailable,
+            events_stored: r.events_stored,
+        })
+        .collect();
+    Ok(Json(RepositoryList { repositories }))
+}
+
+/// Event statistics of one of your repositories (`owner` and `name` in the query, or a JSON body).
+#[utoipa::path(get, path = "/repository/stats", tag = "repositories", params(RepositoryName),
+    request_body(content = Option<RepositoryName>, description = "Instead of the query parameters"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RepositoryStatistics),
+        (status = 400, description = "Missing fields, not in your list, or no data yet", body = ErrorBody),
+    ))]
+async fn repository_stats(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(query): Query<RepositoryName>,
+    body: Bytes,
+) -> AppResult<Json<RepositoryStatistics>> {
+    let named = if query.owner.is_none() && query.name.is_none() && !body.is_empty() {
+        serde_json::from_slice::<RepositoryName>(&body)
+            .map_err(|e| AppError::bad_request(format!("Malformed JSON: {e}")))?
+    } else {
+        query
+    };
+    let (owner, name) = validated(&named)?;
+    let repository = repositories::tracked(&state.db, auth.user_id, owner, name)
+        .await?
+        .ok_or_else(|| AppError::bad_request("Repository is not in your list"))?;
+    let rows = events::stats_rows(&state.db, auth.user_id, Some(repository.id)).await?;
+    let answer = with_statistics(&state, rows).await?.pop();
+    match answer {
+        Some(answer) if answer.last_synchronized.is_some() => Ok(Json(answer)),
+        _ => Err(AppError::bad_request(
+            "We don't have any data for this repository yet",
+        )),
+    }
+}
+
+/// Event statistics of all your repositories (never-synchronized ones with nulls).
+#[utoipa::path(get, path = "/repository/all/stats", tag = "repositories", security(("bearer" = [])),
+    responses((status = 200, body = AllStatistics), (status = 401, body = ErrorBody)))]
+async fn all_repository_stats(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> AppResult<Json<AllStatistics>> {
+    let rows = events::stats_rows(&state.db, auth.user_id, None).await?;
+    let repositories_statistics = with_statistics(&state, rows).await?;
+    Ok(Json(AllStatistics {
+        repositories_statistics,
+    }))
+}
+
+/// Fills in statistics, computing (and caching) those whose cache is missing or stale.
+async fn with_statistics(
+    state: &AppState,
+    rows: Vec<StatsRow>,
+) -> AppResult<Vec<RepositoryStatistics>> {
+    let mut answers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let statistics = match (&row.last_synchronized, row.statistics) {
+            (None, _) => None,
+            (Some(_), Some(cached)) => {
+                Some(serde_json::from_value(cached.0).map_err(AppError::internal)?)
+            }
+            (Some(_), None) => {
+                let newest = events::newest(&state.db, row.repository_id).await?;
+                let (statistics, valid_until) = event_stats::compute(&newest, Utc::now());
+                let json = serde_json::to_value(&statistics).map_err(AppError::internal)?;
+                events::store_stats(
+                    &state.db,
+                    row.repository_id,
+                    row.events_version,
+                    &json,
+                    valid_until,
+                )
+                .await?;
+                Some(statistics)
+            }
+        };
+        answers.push(RepositoryStatistics {
+            repository: format!("{}/{}", row.owner, row.name),
+            statistics,
+            last_synchronized: row.last_synchronized,
+        });
+    }
+    Ok(answers)
+}
+
+/// Owner and name, present and shaped like GitHub's, before anything asks GitHub.
+fn validated(body: &RepositoryName) -> AppResult<(&str, &str)> {
+    require_fields(&[
+        ("owner", body.owner.as_deref()),
+        ("name", body.name.as_deref()),
+    ])?;
+    let owner = body.owner.as_deref().unwrap_or_default().trim();
+    let name = body.name.as_deref().unwrap_or_default().trim();
+    let owner_ok = (1..=100).contains(&owner.len())
+        && owner
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !owner.starts_with('-');
+    if !owner_ok {
+        return Err(AppError::bad_request(
+            "Invalid owner: use letters, digits, '-' and '_' (at most 100, not starting with '-')",
+        ));
+    }
+    let name_ok = (1..=100).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name != "."
+        && name != "..";
+    if !name_ok {
+        return Err(AppError::bad_request(
+            "Invalid name: use letters, digits, '-', '_' and '.' (at most 100)",
+        ));
+    }
+    Ok((owner, name))
+}
+
+#[derive(Deserialize)]
+struct GitHubRepository {
+    id: i64,
+    name: String,
+    owner: GitHubOwner,
+}
+
+#[derive(Deserialize)]
+struct GitHubOwner {
+    login: String,
+}
+
+/// The repository's canonical owner, name and id, as GitHub has them.
+async fn look_up_on_github(
+    state: &AppState,
+    owner: &str,
+    name: &str,
+) -> AppResult<(String, String, i64)> {
+    let response = state
+        .github
+        .get(&format!("/repos/{owner}/{name}"), None)
+        .await;
+    match response.and_then(|r| r.json::<GitHubRepository>()) {
+        Ok(repo) => Ok((repo.owner.login, repo.name, repo.id)),
+        Err(GitHubError::NotFound) => Err(AppError::bad_request("Repository does not exist")),
+        Err(GitHubError::Status { status, message }) => {
+            tracing::info!(status, %message, "GitHub refused a repository lookup");
+            Err(AppError::bad_request("Repository cannot be accessed"))
+        }
+        Err(GitHubError::RateLimited { until }) => Err(AppError::Unavailable(format!(
+            "GitHub's rate limit is reached until {}; try again then",
+            until.to_rfc3339()
+        ))),
+        Err(error) => {
+            tracing::warn!(%error, "GitHub lookup failed");
+            Err(AppError::Unavailable(
+                "GitHub is unavailable; try again later".into(),
+            ))
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The event poller: keeps the newest events of every tracked repository.
+//!
+//! Each tick leases the due repositories (`store::polling::claim_due`) and polls them
+//! concurrently. A poll asks for the first page with the stored ETag (a 304 costs no
+//! quota), then walks `Link` pages until it meets an event it already has or GitHub's
+//! 300-event window ends, stores the new events in one statement, trims to
+//! `EVENTS_KEEP_PER_REPO` and schedules the next poll. Failures stay with their
+//! repository (kept, reported, retried with back-off); they never stop the others.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::task::JoinSet;
+
+use crate::github::{GitHubError, GitHubResponse};
+use crate::state::AppState;
+use crate::store::events::{self, NewEvent};
+use crate::store::polling::{self, PollTarget};
+
+/// A lease outlives any poll: three pages, each with at most a minute of waiting.
+const LEASE_SECS: i64 = 300;
+/// The longest a failing repository waits between attempts.
+const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// GitHub serves at most 100 events per page.
+const PER_PAGE: usize = 100;
+
+/// What a poll cycle did, for logs, tests and benchmarks.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CycleSummary {
+    pub polled: usize,
+    pub not_modified: usize,
+    pub new_events: u64,
+    pub failed: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitHubEvent {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    actor: Option<Actor>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Actor {
+    login: Option<String>,
+}
+
+enum PollResult {
+    NotModified,
+    Stored(u64),
+}
+
+/// Polls every repository that is due now, until none is left (or shutdown).
+pub async fn poll_due(state: &AppState) -> Result<CycleSummary, sqlx::Error> {
+    let batch = (state.config.github_max_concurrency * 4).max(8) as i64;
+    let mut summary = CycleSummary::default();
+    while !state.shutdown.is_cancelled() {
+        let targets = polling::claim_due(&state.db, batch, LEASE_SECS).await?;
+        if targets.is_empty() {
+            break;
+        }
+        let claimed = targets.len();
+        let mut polls = JoinSet::new();
+        for target in targets {
+            let state = state.clone();
+            polls.spawn(async move {
+                let result = poll_repository(&state, &target).await;
+                (target, result)
+            });
+        }
+        while let Some(joined) = polls.join_next().await {
+            let Ok((target, result)) = joined else {
+                summary.failed += 1;
+                continue;
+            };
+            summary.polled += 1;
+            match result {
+                Ok(PollResult::NotModified) => summary.not_modified += 1,
+                Ok(PollResult::Stored(n)) => summary.new_events += n,
+                Err(error) => {
+                    summary.failed += 1;
+                    record_failure(state, &target, error).await?;
+                }
+            }
+        }
+        if (claimed as i64) < batch {
+            break;
+        }
+    }
+    Ok(summary)
+}
+
+/// The background loop: a cycle every second (cheap when nothing is due).
+pub async fn tick(state: AppState) {
+    match poll_due(&state).await {
+        Ok(summary) if summary.polled > 0 => tracing::info!(
+            polled = summary.polled,
+            not_modified = summary.not_modified,
+            new_events = summary.new_events,
+            failed = summary.failed,
+            "event poll cycle"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::error!(%error, "event poll cycle failed"),
+    }
+}
+
+pub const TICK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, thiserror::Error)]
+enum PollError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollResult, PollError> {
+    let path = format!(
+        "/repos/{}/{}/events?per_page={PER_PAGE}",
+        target.owner, target.name
+    );
+    let first = state
+        .github
+        .get(&path, target.events_etag.as_deref())
+        .await?;
+    let poll_interval = first
+        .poll_interval()
+        .and_then(|s| i32::try_from(s).ok())
+        .unwrap_or(target.poll_interval_secs);
+    let next_poll_at = Utc::now() + chrono::Duration::seconds(due_in_secs(state, poll_interval));
+    if first.not_modified() {
+        polling::record_not_modified(&state.db, target.id, poll_interval, next_poll_at).await?;
+        return Ok(PollResult::NotModified);
+    }
+
+    let etag = first.etag();
+    let (new_events, complete) = collect_new_events(state, target.id, first).await?;
+    let mut tx = state.db.begin().await?;
+    let inserted = events::insert(&mut tx, target.id, &new_events).await?;
+    let trimmed = events::trim(&mut tx, target.id, state.config.events_keep_per_repo).await?;
+    let etag = if complete { etag.as_deref() } else { None };
+    polling::record_synchronized(
+        &mut tx,
+        target.id,
+        etag,
+        poll_interval,
+        next_poll_at,
+        inserted + trimmed > 0,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PollResult::Stored(inserted))
+}
+
+/// Reads pages newest first until a known event, the end of the window, or an error.
+/// Returns the events not stored yet and whether the walk completed.
+async fn collect_new_events(
+    state: &AppState,
+    repository_id: i64,
+    first: GitHubResponse,
+) -> Result<(Vec<NewEvent>, bool), PollError> {
+    let mut collected = Vec::new();
+    let mut page = first;
+    loop {
+        let batch: Vec<GitHubEvent> = page.json()?;
+        let batch: Vec<NewEvent> = batch.into_iter().filter_map(into_new_event).collect();
+        let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+        let known = events::known_ids(&state.db, repository_id, &ids).await?;
+        let reached_known = !known.is_empty();
+        collected.extend(batch.into_iter().filter(|e| !known.contains(&e.id)));
+        if reached_known {
+            return Ok((collected, true));
+        }
+        let Some(next) = page.next_page() else {
+            return Ok((collected, true));
+        };
+        page = match state.github.get(&next, None).await {
+            Ok(page) => page,
+            // Past GitHub's window: everything reachable has been read.
+            Err(GitHubError::Status { status: 422, .. }) => return Ok((collected, true)),
+            Err(error) => {
+                tracing::warn!(repository_id, %error, "event page failed; storing what was read");
+                return Ok((collected, false));
+            }
+        };
+    }
+}
+
+fn into_new_event(event: GitHubEvent) -> Option<NewEvent> {
+    let Ok(id) = event.id.parse::<i64>() else {
+        tracing::warn!(id = %event.id, "skipping an event with a non-numeric id");
+        return None;
+    };
+    Some(NewEvent {
+        id,
+        event_type: event.event_type.unwrap_or_else(|| "UnknownEvent".into()),
+        actor_login: event.actor.and_then(|a| a.login),
+        created_at: event.created_at,
+    })
+}
+
+/// Seconds until the next poll: `max(EVENTS_POLL_INTERVAL_SECS, X-Poll-Interval)`.
+fn due_in_secs(state: &AppState, poll_interval: i32) -> i64 {
+    (state.config.events_poll_interval_secs as i64).max(i64::from(poll_interval))
+}
+
+async fn record_failure(
+    state: &AppState,
+    target: &PollTarget,
+    error: PollError,
+) -> Result<(), sqlx::Error> {
+    let base = due_in_secs(state, target.poll_interval_secs);
+    let backoff = base
+        .saturating_mul(1_i64 << target.error_count.clamp(0, 12))
+        .min(MAX_BACKOFF_SECS.max(base));
+    let retry_at = Utc::now() + chrono::Duration::seconds(backoff);
+    let (message, unavailable, counts, next) = match &error {
+        PollError::GitHub(GitHubError::NotFound) => (
+            "Repository not found on GitHub (deleted, renamed or made private)".to_string(),
+            true,
+            true,
+            retry_at,
+        ),
+        PollError::GitHub(GitHubError::RateLimited { until }) => (
+            format!(
+                "Waiting for GitHub's rate limit to reset at {}",
+                until.to_rfc3339()
+            ),
+            false,
+            false,
+            *until,
+        ),
+        PollError::GitHub(e) => (e.to_string(), false, true, retry_at),
+        PollError::Database(e) => {
+            tracing::error!(repository_id = target.id, error = %e, "storing events failed");
+            (
+                "Internal error while storing events".to_string(),
+                false,
+                true,
+                retry_at,
+            )
+        }
+    };
+    tracing::warn!(
+        repository = %format!("{}/{}", target.owner, target.name),
+        error = %error,
+        next_poll_at = %next,
+        "event poll failed"
+    );
+    polling::record_failure(&state.db, target.id, &message, unavailable, counts, next).await
+}

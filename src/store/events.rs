@@ -1,0 +1,152 @@
+//! Repository events and the statistics cached from them.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::event_stats::{EventPoint, WINDOW_MAX_EVENTS};
+
+/// An event as stored.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: i64,
+    pub event_type: String,
+    pub actor_login: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which of `ids` the repository already has.
+pub async fn known_ids(
+    db: &PgPool,
+    repository_id: i64,
+    ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from events where repository_id = $1 and id = any($2)")
+        .bind(repository_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+/// Inserts the events not stored yet (one statement) and returns how many were new.
+pub async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    repository_id: i64,
+    events: &[NewEvent],
+) -> Result<u64, sqlx::Error> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let actors: Vec<Option<&str>> = events.iter().map(|e| e.actor_login.as_deref()).collect();
+    let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.created_at).collect();
+    let result = sqlx::query(
+        "insert into events (repository_id, id, event_type, actor_login, created_at)
+         select $1, * from unnest($2::bigint[], $3::text[], $4::text[], $5::timestamptz[])
+         on conflict do nothing",
+    )
+    .bind(repository_id)
+    .bind(&ids)
+    .bind(&types)
+    .bind(&actors)
+    .bind(&times)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Keeps only the newest `keep` events of the repository.
+pub async fn trim(
+    tx: &mut Transaction<'_, Postgres>,
+    repository_id: i64,
+    keep: i64,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "delete from events where repository_id = $1 and (created_at, id) < (
+             select created_at, id from events where repository_id = $1
+             order by created_at desc, id desc offset $2 - 1 limit 1)",
+    )
+    .bind(repository_id)
+    .bind(keep)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// The newest events of a repository (at most the statistics window), newest first.
+pub async fn newest(db: &PgPool, repository_id: i64) -> Result<Vec<EventPoint>, sqlx::Error> {
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "select event_type, created_at from events where repository_id = $1
+         order by created_at desc, id desc limit $2",
+    )
+    .bind(repository_id)
+    .bind(WINDOW_MAX_EVENTS)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(event_type, created_at)| EventPoint {
+            event_type,
+            created_at,
+        })
+        .collect())
+}
+
+/// A user's tracked repository with its cached statistics, if fresh.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StatsRow {
+    pub repository_id: i64,
+    pub owner: String,
+    pub name: String,
+    pub last_synchronized: Option<DateTime<Utc>>,
+    pub events_version: i64,
+    /// `None` when nothing is cached or the cache is stale.
+    pub statistics: Option<sqlx::types::Json<serde_json::Value>>,
+}
+
+/// The user's repositories (all, or the one named) with fresh cached statistics.
+pub async fn stats_rows(
+    db: &PgPool,
+    user_id: i64,
+    only: Option<i64>,
+) -> Result<Vec<StatsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.id as repository_id, r.owner, r.name, r.last_synchronized, r.events_version,
+                case when s.events_version = r.events_version
+                      and (s.valid_until is null or s.valid_until > now())
+                     then s.statistics end as statistics
+           from tracked_repositories t
+           join repositories r on r.id = t.repository_id
+           left join repository_event_stats s on s.repository_id = r.id
+          where t.user_id = $1 and ($2::bigint is null or r.id = $2)
+          order by lower(r.owner), lower(r.name)",
+    )
+    .bind(user_id)
+    .bind(only)
+    .fetch_all(db)
+    .await
+}
+
+/// Caches statistics computed from the events as they were at `events_version`.
+pub async fn store_stats(
+    db: &PgPool,
+    repository_id: i64,
+    events_version: i64,
+    statistics: &serde_json::Value,
+    valid_until: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into repository_event_stats (repository_id, statistics, events_version, valid_until)
+         values ($1, $2, $3, $4)
+         on conflict (repository_id) do update
+           set statistics = excluded.statistics, events_version = excluded.events_version,
+               valid_until = excluded.valid_until",
+    )
+    .bind(repository_id)
+    .bind(sqlx::types::Json(statistics))
+    .bind(events_version)
+    .bind(valid_until)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The event poller's claims on repositories. A claim is a lease: `claim_due` marks rows
+//! with `lease_until` inside a `FOR UPDATE SKIP LOCKED` selection, so concurrent pollers
+//! (threads or replicas) never take the same repository, and a crashed poller's lease
+//! simply expires.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PollTarget {
+    pub id: i64,
+    pub owner: String,
+    pub name: String,
+    pub events_etag: Option<String>,
+    pub poll_interval_secs: i32,
+    pub error_count: i32,
+}
+
+/// Leases up to `limit` due repositories that someone tracks, oldest due first.
+pub async fn claim_due(
+    db: &PgPool,
+    limit: i64,
+    lease_secs: i64,
+) -> Result<Vec<PollTarget>, sqlx::Error> {
+    sqlx::query_as(
+        "with due as (
+             select r.id from repositories r
+              where r.next_poll_at <= now()
+                and (r.lease_until is null or r.lease_until < now())
+                and exists (select 1 from tracked_repositories t where t.repository_id = r.id)
+              order by r.next_poll_at
+              limit $1
+              for update skip locked
+         )
+         update repositories r
+            set lease_until = now() + make_interval(secs => $2), last_polled_at = now()
+           from due where r.id = due.id
+         returning r.id, r.owner, r.name, r.events_etag, r.poll_interval_secs, r.error_count",
+    )
+    .bind(limit)
+    .bind(lease_secs as f64)
+    .fetch_all(db)
+    .await
+}
+
+/// After a 304: only the sync time and the schedule change.
+pub async fn record_not_modified(
+    db: &PgPool,
+    id: i64,
+    poll_interval_secs: i32,
+    next_poll_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update repositories
+            set last_synchronized = now(), poll_interval_secs = $2, next_poll_at = $3,
+                lease_until = null, last_error = null, error_count = 0, unavailable = false
+          where id = $1",
+    )
+    .bind(id)
+    .bind(poll_interval_secs)
+    .bind(next_poll_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// After new events were stored in `tx`. `etag` is `None` when the walk through the
+/// pages did not complete, so the next poll asks unconditionally and finishes it.
+pub async fn record_synchronized(
+    tx: &mut Transaction<'_, Postgres>,
+    id: i64,
+    etag: Option<&str>,
+    poll_interval_secs: i32,
+    next_poll_at: DateTime<Utc>,
+    events_changed: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update repositories
+            set events_etag = $2, poll_interval_secs = $3, next_poll_at = $4,
+                last_synchronized = now(), lease_until = null, last_error = null,
+                error_count = 0, unavailable = false,
+                events_version = events_version + case when $5 then 1 else 0 end
+          where id = $1",
+    )
+    .bind(id)
+    .bind(etag)
+    .bind(poll_interval_secs)
+    .bind(next_poll_at)
+    .bind(events_changed)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// After a failed poll: the error is kept for the user to see and the next poll waits.
+pub async fn record_failure(
+    db: &PgPool,
+    id: i64,
+    error: &str,
+    unavailable: bool,
+    counts_as_error: bool,
+    next_poll_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update repositories
+            set last_error = $2, unavailable = $3, next_poll_at = $4, lease_until = null,
+                error_count = error_count + case when $5 then 1 else 0 end
+          where id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(unavailable)
+    .bind(next_poll_at)
+    .bind(counts_as_error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
