@@ -1,7 +1,8 @@
 //! `GitHubClient`: every GitHub request goes through `get`, which paces, authenticates,
 //! retries and interprets rate-limit answers.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,11 +11,12 @@ use rand::Rng;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use super::link::next_link;
 use super::tokens::{Pick, TokenPool, TokenSlot, until};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::metrics::Metrics;
 
 /// How persistent the client is before it gives up on a request.
@@ -98,10 +100,25 @@ impl GitHubResponse {
     }
 }
 
+/// One request to GitHub; `GitHubRequest { path_or_url, ..Default::default() }` is a GET.
+#[derive(Debug, Clone, Default)]
+pub struct GitHubRequest<'a> {
+    pub method: reqwest::Method,
+    /// An API path (`/repos/o/r`) or an absolute URL (from a `Link` header).
+    pub path_or_url: &'a str,
+    /// Makes the request conditional (`If-None-Match`): a 304 costs no quota.
+    pub etag: Option<&'a str>,
+    pub json: Option<&'a serde_json::Value>,
+    /// A user's own token (OAuth) instead of the polling tokens; paced and tracked on its own.
+    pub token: Option<&'a str>,
+}
+
 pub struct GitHubClient {
     http: reqwest::Client,
     api_url: String,
-    tokens: TokenPool,
+    tokens: Arc<TokenPool>,
+    user_pools: Mutex<HashMap<[u8; 32], Arc<TokenPool>>>,
+    requests_per_minute: u32,
     in_flight: Semaphore,
     metrics: Arc<Metrics>,
     policy: RetryPolicy,
@@ -134,7 +151,12 @@ impl GitHubClient {
         Ok(Self {
             http,
             api_url: config.github_api_url.trim_end_matches('/').to_string(),
-            tokens: TokenPool::new(&config.github_tokens, config.github_max_requests_per_minute),
+            tokens: Arc::new(TokenPool::new(
+                &config.github_tokens,
+                config.github_max_requests_per_minute,
+            )),
+            user_pools: Mutex::new(HashMap::new()),
+            requests_per_minute: config.github_max_requests_per_minute,
             in_flight: Semaphore::new(config.github_max_concurrency),
             metrics,
             policy,
@@ -142,22 +164,32 @@ impl GitHubClient {
     }
 
     /// `GET` of an API path (`/repos/o/r`) or of an absolute URL from a `Link` header,
-    /// conditional on `etag` when given.
+    /// conditional on `etag` when given, with the polling tokens.
     pub async fn get(
         &self,
         path_or_url: &str,
         etag: Option<&str>,
     ) -> Result<GitHubResponse, GitHubError> {
-        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.api_url)
+        self.send(GitHubRequest {
+            path_or_url,
+            etag,
+            ..GitHubRequest::default()
+        })
+        .await
+    }
+
+    /// Sends one request, with the same pacing, rate-limit handling and retries for all.
+    pub async fn send(&self, request: GitHubRequest<'_>) -> Result<GitHubResponse, GitHubError> {
+        let url = self.url(request.path_or_url);
+        let pool = match request.token {
+            Some(token) => self.user_pool(token),
+            None => self.tokens.clone(),
         };
         let mut last_error = GitHubError::Unavailable("no attempt was made".into());
         let mut server_errors = 0;
         for attempt in 0..self.policy.max_attempts {
-            let slot = self.ready_token().await?;
-            match self.attempt(slot, &url, etag, attempt).await {
+            let slot = self.ready_token(&pool).await?;
+            match self.attempt(slot, &url, &request, attempt).await {
                 Outcome::Done(response) => return Ok(response),
                 Outcome::Fail(error) => return Err(error),
                 Outcome::ServerError(pause, error) => {
@@ -184,11 +216,35 @@ impl GitHubClient {
         Err(last_error)
     }
 
+    /// `path_or_url` made absolute against `GITHUB_API_URL`.
+    pub fn url(&self, path_or_url: &str) -> String {
+        if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.api_url)
+        }
+    }
+
+    /// The pool of one user token (OAuth), kept so its pace and quota persist across calls.
+    fn user_pool(&self, token: &str) -> Arc<TokenPool> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut pools = self.user_pools.lock().unwrap_or_else(|p| p.into_inner());
+        pools
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(TokenPool::new(
+                    &[Secret::new(token)],
+                    self.requests_per_minute,
+                ))
+            })
+            .clone()
+    }
+
     /// Waits (briefly) for a token with quota and pace to spare.
-    async fn ready_token(&self) -> Result<&TokenSlot, GitHubError> {
+    async fn ready_token<'p>(&self, pool: &'p TokenPool) -> Result<&'p TokenSlot, GitHubError> {
         loop {
             let now = Utc::now();
-            match self.tokens.pick(now) {
+            match pool.pick(now) {
                 Pick::Ready(slot) => {
                     slot.pace.until_ready().await;
                     return Ok(slot);
@@ -205,19 +261,22 @@ impl GitHubClient {
         &self,
         slot: &TokenSlot,
         url: &str,
-        etag: Option<&str>,
+        spec: &GitHubRequest<'_>,
         attempt: u32,
     ) -> Outcome {
         let mut request = self
             .http
-            .get(url)
+            .request(spec.method.clone(), url)
             .header(header::ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
         if let Some(auth) = slot.authorization() {
             request = request.header(header::AUTHORIZATION, auth);
         }
-        if let Some(etag) = etag {
+        if let Some(etag) = spec.etag {
             request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(body) = spec.json {
+            request = request.json(body);
         }
         let sent = {
             let Ok(_permit) = self.in_flight.acquire().await else {

@@ -6,5 +6,5 @@ mod client;
 mod link;
 mod tokens;
 
-pub use client::{GitHubClient, GitHubError, GitHubResponse, RetryPolicy};
+pub use client::{GitHubClient, GitHubError, GitHubRequest, GitHubResponse, RetryPolicy};
 pub use link::next_link;
