@@ -6,6 +6,7 @@ mod cli;
 mod config_example;
 mod errors;
 mod fake_github;
+mod github_client;
 mod ops;
 mod poller;
 mod rate_limit;
