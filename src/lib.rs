@@ -4,11 +4,13 @@
 //! (with the background work) on a listener the caller bound, so tests use port 0.
 
 pub mod auth;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod fake_github;
+pub mod git;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

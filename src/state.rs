@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
+    /// Wakes this process's backup worker when a webhook queues a backup.
+    pub backup_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             metrics: Arc::new(Metrics::default()),
             shutdown: CancellationToken::new(),
+            backup_wakeup: Arc::default(),
         })
     }
 }

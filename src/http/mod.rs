@@ -2,6 +2,7 @@
 //! together with the OpenAPI document and the middleware stack.
 
 pub mod auth;
+pub mod backups;
 pub mod docs;
 pub mod extract;
 mod middleware;
@@ -19,7 +20,10 @@ use crate::state::AppState;
 /// The whole application: API routes, operational routes, `/openapi.json` and `/docs`.
 pub fn app(state: AppState) -> Router {
     let (api, mut openapi) = api_routes().split_for_parts();
-    let (ops, ops_doc) = OpenApiRouter::new().merge(ops::router()).split_for_parts();
+    let (ops, ops_doc) = OpenApiRouter::new()
+        .merge(ops::router())
+        .merge(backups::webhook_router())
+        .split_for_parts();
     openapi.merge(ops_doc);
 
     let router = Router::new()
@@ -33,7 +37,9 @@ pub fn app(state: AppState) -> Router {
 
 /// The rate-limited API routes, with their OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(docs::ApiDoc::openapi()).merge(auth::router())
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(backups::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
@@ -42,6 +48,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(
         OpenApiRouter::<AppState>::new()
             .merge(ops::router())
+            .merge(backups::webhook_router())
             .into_openapi(),
     );
     doc

@@ -11,10 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
+pub mod backups;
+
 /// Starts every background loop of this process.
 pub fn start(state: &AppState) -> JoinSet<()> {
-    let tasks = JoinSet::new();
+    let mut tasks = JoinSet::new();
     let _ = state;
+    backups::spawn(&mut tasks, state);
     tasks
 }
 
