@@ -43,12 +43,15 @@ pub fn spawn(tasks: &mut JoinSet<()>, state: &AppState) {
             let state = state.clone();
             async move {
                 drain_queue(&state).await;
-                // Wait for a wake-up, but no longer than a poll period; the interval has
-                // elapsed by then, so the next round starts at once.
-                tokio::select! {
-                    () = state.backup_wakeup.notified() => {}
-                    () = state.shutdown.cancelled() => {}
-                    () = tokio::time::sleep(POLL_PERIOD) => {}
+                // Until the next poll, a webhook of this process wakes the worker at once.
+                // The tick lasts a whole period, so the next one starts right after it.
+                let next_poll = tokio::time::Instant::now() + POLL_PERIOD;
+                loop {
+                    tokio::select! {
+                        () = state.backup_wakeup.notified() => drain_queue(&state).await,
+                        () = state.shutdown.cancelled() => break,
+                        () = tokio::time::sleep_until(next_poll) => break,
+                    }
                 }
             }
         },
