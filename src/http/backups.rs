@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_repository))
         .routes(routes!(register_repository_no_slash))
+        .routes(routes!(rotate_webhook_secret))
         .routes(routes!(repository_reports))
         .routes(routes!(repository_reports_no_slash))
         .routes(routes!(repository_reports_seed_spelling))
@@ -161,6 +162,48 @@ async fn register_repository_no_slash(
     body: Json<RegisterRepository>,
 ) -> AppResult<Json<Registered>> {
     register_repository(state, auth, body).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookSecret {
+    pub webhook_link: String,
+    /// The new secret; the old one stops working at once.
+    pub webhook_secret: String,
+}
+
+/// Replace a registration's webhook secret (the registering user only), e.g. when the old
+/// one was lost or leaked. Update the webhook on GitHub with the new secret.
+#[utoipa::path(post, path = "/backup/repositories/{company_id}/{repository_name}/rotate-secret",
+    tag = "backups", security(("bearer" = [])),
+    params(("company_id" = String, Path), ("repository_name" = String, Path)),
+    responses(
+        (status = 200, description = "The new secret", body = WebhookSecret),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+        (status = 404, description = "Not a registration of the caller's", body = ErrorBody),
+    ))]
+async fn rotate_webhook_secret(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((company_id, repository_name)): Path<(String, String)>,
+) -> AppResult<Json<WebhookSecret>> {
+    let webhook_secret = random_secret();
+    let registration = store::rotate_secret(
+        &state.db,
+        auth.user_id,
+        &company_id,
+        &repository_name,
+        &webhook_secret,
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("No backup registration of yours with these names"))?;
+    tracing::info!(
+        registration_id = registration.id,
+        "rotated a webhook secret"
+    );
+    Ok(Json(WebhookSecret {
+        webhook_link: webhook_link(&state, &registration),
+        webhook_secret,
+    }))
 }
 
 struct RegistrationInput<'a> {

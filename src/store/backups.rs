@@ -97,6 +97,27 @@ pub async fn find_registration(
     .await
 }
 
+/// Replaces the webhook secret of the caller's registration; `Ok(None)` if not theirs.
+pub async fn rotate_secret(
+    db: &PgPool,
+    user_id: i64,
+    company_id: &str,
+    repository_name: &str,
+    webhook_secret: &str,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update backup_repositories set webhook_secret = $4
+         where user_id = $1 and company_id = $2 and repository_name = $3
+         returning {REGISTRATION_COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(company_id)
+    .bind(repository_name)
+    .bind(webhook_secret)
+    .fetch_optional(db)
+    .await
+}
+
 /// The caller's registrations under `company_id`, oldest first.
 pub async fn list_registrations(
     db: &PgPool,

@@ -420,6 +420,45 @@ async fn webhook_signatures_are_required() {
                 .is_some_and(|m| m.contains("X-Hub-Signature-256"))
         );
     }
+    // The owner can rotate the secret; the old one stops working, the new one works.
+    let rotate = format!("/backup/repositories/{COMPANY}/{REPO}/rotate-secret");
+    let bob = setup.app.register("bob").await;
+    let response = setup.app.post_json(&rotate, &json!({}), Some(&bob)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "only the owner rotates"
+    );
+    let (status, rotated) = json_of(
+        setup
+            .app
+            .post_json(&rotate, &json!({}), Some(&setup.token))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_secret = rotated["webhook_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert_ne!(new_secret, secret);
+    let ping = PING_FIXTURE.as_bytes();
+    let (status, _, _) = deliver(
+        &setup.app,
+        &path,
+        "ping",
+        &delivery(),
+        ping,
+        Some(&sign(&secret, ping)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret is revoked"
+    );
+    let secret = new_secret;
+
     // An unsigned ping is refused too.
     let (status, _, _) = deliver(&setup.app, &path, "ping", &delivery(), b"{}", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -903,6 +942,7 @@ async fn backup_routes_are_documented() {
         "/get-repository-reports/{company_id}/",
         "/get-backup-reports/{company_id}/",
         "/backup/archives/{backup_id}",
+        "/backup/repositories/{company_id}/{repository_name}/rotate-secret",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }
