@@ -804,6 +804,8 @@ async fn download_archive(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{zip_file_name}\""),
         )
-        .body(Body::from_stream(tokio_util::io::ReaderStream::new(file)))
+        .body(Body::from_stream(
+            tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024),
+        ))
         .map_err(AppError::internal)
 }
