@@ -947,3 +947,66 @@ async fn backup_routes_are_documented() {
         assert!(paths.contains_key(path), "{path} missing");
     }
 }
+
+#[tokio::test]
+async fn webhooks_answer_while_a_backup_runs_and_shutdown_requeues_it() {
+    let setup = Setup::new(30).await;
+    let source = source_repository(&setup.work.0);
+    let secret = setup.registered(REPO, &source.display().to_string()).await;
+    // Make the mirror's fetch hang, as a slow remote would (an admin-side setting on disk,
+    // the kind of thing the URL policy keeps users from doing).
+    git(
+        &setup.company_dir().join(format!("{REPO}.git")),
+        &[
+            "config",
+            "remote.origin.uploadpack",
+            "sleep 20; git-upload-pack",
+        ],
+    );
+    let db = setup.app.state.db.clone();
+    let status_of = |id: i64| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (String, i32)>("select status, attempts from backups where id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .expect("backup row")
+        }
+    };
+
+    let (status, first, _) = push(&setup, &secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let first = first["backup_id"].as_i64().expect("id");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status_of(first).await.0 != "running" {
+        assert!(Instant::now() < deadline, "the backup never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The webhook answers at once while the worker is busy.
+    let (status, second, elapsed) = push(&setup, &secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    assert!(elapsed < Duration::from_secs(1), "answered in {elapsed:?}");
+    let second = second["backup_id"].as_i64().expect("id");
+    assert_eq!(status_of(first).await.0, "running");
+
+    // Shutdown: the running backup goes back to the queue without using an attempt, and
+    // nothing more is claimed.
+    setup.app.state.shutdown.cancel();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status_of(first).await.0 != "queued" {
+        assert!(Instant::now() < deadline, "the backup was not requeued");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status_of(first).await, ("queued".to_string(), 0));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(status_of(second).await, ("queued".to_string(), 0));
+    assert!(setup.zips().is_empty());
+    let lease: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select lease_expires_at from backup_repositories")
+            .fetch_one(&db)
+            .await
+            .expect("lease");
+    assert!(lease.is_none(), "the repository lease is released");
+}
