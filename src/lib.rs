@@ -4,12 +4,14 @@
 //! (with the background work) on a listener the caller bound, so tests use port 0.
 
 pub mod auth;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod event_stats;
 pub mod fake_github;
+pub mod git;
 pub mod github;
 pub mod http;
 pub mod jobs;

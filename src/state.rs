@@ -19,6 +19,8 @@ pub struct AppState {
     pub github: Arc<GitHubClient>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
+    /// Wakes this process's backup worker when a webhook queues a backup.
+    pub backup_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             metrics,
             github: Arc::new(github),
             shutdown: CancellationToken::new(),
+            backup_wakeup: Arc::default(),
         })
     }
 }

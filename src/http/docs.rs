@@ -18,6 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "auth", description = "Accounts and access tokens"),
         (name = "repositories", description = "Tracked repositories and their event statistics"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "backups", description = "Repository backups triggered by GitHub push webhooks"),
     )
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 //! together with the OpenAPI document and the middleware stack.
 
 pub mod auth;
+pub mod backups;
 pub mod docs;
 pub mod extract;
 mod middleware;
@@ -20,7 +21,10 @@ use crate::state::AppState;
 /// The whole application: API routes, operational routes, `/openapi.json` and `/docs`.
 pub fn app(state: AppState) -> Router {
     let (api, mut openapi) = api_routes().split_for_parts();
-    let (ops, ops_doc) = OpenApiRouter::new().merge(ops::router()).split_for_parts();
+    let (ops, ops_doc) = OpenApiRouter::new()
+        .merge(ops::router())
+        .merge(backups::webhook_router())
+        .split_for_parts();
     openapi.merge(ops_doc);
 
     let router = Router::new()
@@ -37,6 +41,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
         .merge(repositories::router())
+        .merge(backups::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
@@ -45,6 +50,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(
         OpenApiRouter::<AppState>::new()
             .merge(ops::router())
+            .merge(backups::webhook_router())
             .into_openapi(),
     );
     doc

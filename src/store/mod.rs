@@ -1,5 +1,6 @@
 //! SQL, one module per entity. Handlers and jobs call these; nothing else writes SQL.
 
+pub mod backups;
 pub mod events;
 pub mod polling;
 pub mod repositories;

@@ -2,6 +2,7 @@
 //! PostgreSQL (`TEST_DATABASE_URL` overrides where) and talks to it like a client would.
 
 mod auth;
+mod backups;
 mod cli;
 mod config_example;
 mod errors;

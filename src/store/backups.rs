@@ -1,0 +1,392 @@
+//! Backup registrations and the backup queue.
+//!
+//! A backup row moves `queued` → `running` → `done` (or `failed`), and later to `pruned`
+//! when retention removes its archive. Workers claim rows with `FOR UPDATE SKIP LOCKED`
+//! and hold a lease on the repository while they work, so replicas never run the same
+//! backup (or two backups of one mirror) at once, and a crashed worker's job is claimed
+//! again when its lease expires.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::backups::PushSummary;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Registration {
+    pub id: i64,
+    pub user_id: i64,
+    pub company_id: String,
+    pub repository_name: String,
+    pub repository_url: String,
+    pub org_name: String,
+    pub data_type: String,
+    pub created_by: String,
+    pub webhook_secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewRegistration<'a> {
+    pub user_id: i64,
+    pub company_id: &'a str,
+    pub repository_name: &'a str,
+    pub repository_url: &'a str,
+    pub org_name: &'a str,
+    pub data_type: &'a str,
+    pub created_by: &'a str,
+    pub webhook_secret: &'a str,
+}
+
+const REGISTRATION_COLUMNS: &str = "id, user_id, company_id, repository_name, repository_url, \
+     org_name, data_type, created_by, webhook_secret, created_at";
+
+/// Whether the company/repository pair is taken (case-insensitively), by anyone.
+pub async fn registration_exists(
+    db: &PgPool,
+    company_id: &str,
+    repository_name: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from backup_repositories
+         where lower(company_id) = lower($1) and lower(repository_name) = lower($2))",
+    )
+    .bind(company_id)
+    .bind(repository_name)
+    .fetch_one(db)
+    .await
+}
+
+/// Inserts a registration inside the caller's transaction; `Ok(None)` when the pair is
+/// taken. A concurrent registration of the same pair waits here until this one commits.
+pub async fn insert_registration(
+    conn: &mut PgConnection,
+    new: &NewRegistration<'_>,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "insert into backup_repositories
+           (user_id, company_id, repository_name, repository_url, org_name, data_type,
+            created_by, webhook_secret)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         on conflict ((lower(company_id)), (lower(repository_name))) do nothing
+         returning {REGISTRATION_COLUMNS}"
+    ))
+    .bind(new.user_id)
+    .bind(new.company_id)
+    .bind(new.repository_name)
+    .bind(new.repository_url)
+    .bind(new.org_name)
+    .bind(new.data_type)
+    .bind(new.created_by)
+    .bind(new.webhook_secret)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The registration a webhook URL names (exact spelling).
+pub async fn find_registration(
+    db: &PgPool,
+    company_id: &str,
+    repository_name: &str,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {REGISTRATION_COLUMNS} from backup_repositories
+         where company_id = $1 and repository_name = $2"
+    ))
+    .bind(company_id)
+    .bind(repository_name)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces the webhook secret of the caller's registration; `Ok(None)` if not theirs.
+pub async fn rotate_secret(
+    db: &PgPool,
+    user_id: i64,
+    company_id: &str,
+    repository_name: &str,
+    webhook_secret: &str,
+) -> Result<Option<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update backup_repositories set webhook_secret = $4
+         where user_id = $1 and company_id = $2 and repository_name = $3
+         returning {REGISTRATION_COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(company_id)
+    .bind(repository_name)
+    .bind(webhook_secret)
+    .fetch_optional(db)
+    .await
+}
+
+/// The caller's registrations under `company_id`, oldest first.
+pub async fn list_registrations(
+    db: &PgPool,
+    user_id: i64,
+    company_id: &str,
+) -> Result<Vec<Registration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {REGISTRATION_COLUMNS} from backup_repositories
+         where user_id = $1 and company_id = $2 order by id"
+    ))
+    .bind(user_id)
+    .bind(company_id)
+    .fetch_all(db)
+    .await
+}
+
+/// What the webhook did with a push delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    New(i64),
+    /// The delivery was seen before; this is its backup.
+    Duplicate(i64),
+}
+
+/// Queues a backup for a push delivery, once per delivery id.
+pub async fn enqueue(
+    db: &PgPool,
+    repository_id: i64,
+    delivery_id: &str,
+    zip_file_name: &str,
+    summary: &PushSummary,
+) -> Result<Enqueued, sqlx::Error> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "insert into backups
+           (repository_id, delivery_id, zip_file_name, pusher, added_files, modified_files,
+            removed_files)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (repository_id, delivery_id) do nothing
+         returning id",
+    )
+    .bind(repository_id)
+    .bind(delivery_id)
+    .bind(zip_file_name)
+    .bind(summary.pusher.as_deref())
+    .bind(&summary.added)
+    .bind(&summary.modified)
+    .bind(&summary.removed)
+    .fetch_optional(db)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok(Enqueued::New(id));
+    }
+    let existing =
+        sqlx::query_scalar("select id from backups where repository_id = $1 and delivery_id = $2")
+            .bind(repository_id)
+            .bind(delivery_id)
+            .fetch_one(db)
+            .await?;
+    Ok(Enqueued::Duplicate(existing))
+}
+
+/// A claimed backup with what the worker needs to run it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub repository_id: i64,
+    pub zip_file_name: String,
+    /// Including this one.
+    pub attempts: i32,
+    pub company_id: String,
+    pub repository_name: String,
+    pub repository_url: String,
+}
+
+/// Claims the oldest backup that is queued, or running under an expired lease (its
+/// worker died), whose repository no live worker holds; leases the repository for
+/// `lease_secs`.
+pub async fn claim(db: &PgPool, lease_secs: f64) -> Result<Option<Job>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let candidate: Option<(i64, i64)> = sqlx::query_as(
+        "select b.id, b.repository_id
+         from backups b join backup_repositories r on r.id = b.repository_id
+         where b.status in ('queued', 'running')
+           and (r.lease_expires_at is null or r.lease_expires_at < now())
+         order by b.id
+         limit 1
+         for update of b, r skip locked",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((backup_id, repository_id)) = candidate else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "update backup_repositories
+         set lease_expires_at = now() + make_interval(secs => $2)
+         where id = $1",
+    )
+    .bind(repository_id)
+    .bind(lease_secs)
+    .execute(&mut *tx)
+    .await?;
+    let job = sqlx::query_as(
+        "with claimed as (
+           update backups
+           set status = 'running', attempts = attempts + 1, started_at = now(), error = null
+           where id = $1
+           returning id, repository_id, zip_file_name, attempts
+         )
+         select c.id, c.repository_id, c.zip_file_name, c.attempts,
+                r.company_id, r.repository_name, r.repository_url
+         from claimed c join backup_repositories r on r.id = c.repository_id",
+    )
+    .bind(backup_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(job))
+}
+
+/// Extends the worker's lease on a repository while a long backup runs.
+pub async fn renew_lease(
+    db: &PgPool,
+    repository_id: i64,
+    lease_secs: f64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update backup_repositories
+         set lease_expires_at = now() + make_interval(secs => $2)
+         where id = $1",
+    )
+    .bind(repository_id)
+    .bind(lease_secs)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Records a finished archive, releases the lease, and marks all but the newest `keep`
+/// finished backups of the repository `pruned`. Returns the archive names to delete.
+pub async fn complete(
+    db: &PgPool,
+    job: &Job,
+    size_bytes: i64,
+    sha256: &str,
+    keep: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "update backups
+         set status = 'done', size_bytes = $2, sha256 = $3, error = null, finished_at = now()
+         where id = $1",
+    )
+    .bind(job.id)
+    .bind(size_bytes)
+    .bind(sha256)
+    .execute(&mut *tx)
+    .await?;
+    release_lease(&mut tx, job.repository_id).await?;
+    let pruned = sqlx::query_scalar(
+        "update backups set status = 'pruned'
+         where id in (
+           select id from backups
+           where repository_id = $1 and status = 'done'
+           order by id desc
+           offset $2
+         )
+         returning zip_file_name",
+    )
+    .bind(job.repository_id)
+    .bind(keep)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(pruned)
+}
+
+/// Records a failed backup with a message users see in the report.
+pub async fn fail(db: &PgPool, job: &Job, error: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "update backups set status = 'failed', error = $2, finished_at = now() where id = $1",
+    )
+    .bind(job.id)
+    .bind(error)
+    .execute(&mut *tx)
+    .await?;
+    release_lease(&mut tx, job.repository_id).await?;
+    tx.commit().await
+}
+
+/// Puts an interrupted backup back in the queue (shutdown): it does not count as an attempt.
+pub async fn requeue(db: &PgPool, job: &Job) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "update backups set status = 'queued', attempts = greatest(attempts - 1, 0),
+                started_at = null
+         where id = $1",
+    )
+    .bind(job.id)
+    .execute(&mut *tx)
+    .await?;
+    release_lease(&mut tx, job.repository_id).await?;
+    tx.commit().await
+}
+
+async fn release_lease(conn: &mut PgConnection, repository_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update backup_repositories set lease_expires_at = null where id = $1")
+        .bind(repository_id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// One line of the backup report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BackupReport {
+    pub id: i64,
+    pub status: String,
+    pub company_id: String,
+    pub repository_id: i64,
+    pub repository_name: String,
+    pub zip_file_name: String,
+    pub delivery_id: String,
+    /// When the archive was written, else when the push arrived.
+    pub at: DateTime<Utc>,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub pusher: Option<String>,
+    pub added_files: Vec<String>,
+    pub modified_files: Vec<String>,
+    pub removed_files: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// The caller's backups under `company_id`, newest first.
+pub async fn list_backups(
+    db: &PgPool,
+    user_id: i64,
+    company_id: &str,
+) -> Result<Vec<BackupReport>, sqlx::Error> {
+    sqlx::query_as(
+        "select b.id, b.status, r.company_id, r.id as repository_id, r.repository_name,
+                b.zip_file_name, b.delivery_id, coalesce(b.finished_at, b.created_at) as at,
+                b.size_bytes, b.sha256, b.pusher, b.added_files, b.modified_files,
+                b.removed_files, b.error
+         from backups b join backup_repositories r on r.id = b.repository_id
+         where r.user_id = $1 and r.company_id = $2
+         order by b.id desc",
+    )
+    .bind(user_id)
+    .bind(company_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A finished archive of the caller's: (company_id, repository_name, zip_file_name).
+pub async fn find_archive(
+    db: &PgPool,
+    user_id: i64,
+    backup_id: i64,
+) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.company_id, r.repository_name, b.zip_file_name
+         from backups b join backup_repositories r on r.id = b.repository_id
+         where b.id = $1 and r.user_id = $2 and b.status = 'done'",
+    )
+    .bind(backup_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
+}
