@@ -4,12 +4,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::event_stats::{self, Statistics};
+use crate::event_stats;
 use crate::github::GitHubError;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::state::AppState;
@@ -69,7 +70,7 @@ pub struct RepositoryStatistics {
     pub repository: String,
     /// Per event type: count and mean seconds between consecutive events; null before the first poll.
     #[schema(value_type = Option<Object>)]
-    pub statistics: Option<Statistics>,
+    pub statistics: Option<Box<RawValue>>,
     pub last_synchronized: Option<DateTime<Utc>>,
 }
 
@@ -259,22 +260,35 @@ async fn all_repository_stats(
     }))
 }
 
-/// Fills in statistics, computing (and caching) those whose cache is missing or stale.
+/// Fills in statistics: cached JSON passes through untouched; missing or stale ones are
+/// computed from the newest events (one query for all of them) and cached.
 async fn with_statistics(
     state: &AppState,
     rows: Vec<StatsRow>,
 ) -> AppResult<Vec<RepositoryStatistics>> {
+    let stale: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.last_synchronized.is_some() && r.statistics.is_none())
+        .map(|r| r.repository_id)
+        .collect();
+    let mut newest = if stale.is_empty() {
+        Default::default()
+    } else {
+        events::newest(&state.db, &stale).await?
+    };
+    let now = Utc::now();
     let mut answers = Vec::with_capacity(rows.len());
     for row in rows {
         let statistics = match (&row.last_synchronized, row.statistics) {
             (None, _) => None,
             (Some(_), Some(cached)) => {
-                Some(serde_json::from_value(cached.0).map_err(AppError::internal)?)
+                Some(RawValue::from_string(cached).map_err(AppError::internal)?)
             }
             (Some(_), None) => {
-                let newest = events::newest(&state.db, row.repository_id).await?;
-                let (statistics, valid_until) = event_stats::compute(&newest, Utc::now());
-                let json = serde_json::to_value(&statistics).map_err(AppError::internal)?;
+                let recent = newest.remove(&row.repository_id).unwrap_or_default();
+                let (statistics, valid_until) = event_stats::compute(&recent, now);
+                let json =
+                    serde_json::value::to_raw_value(&statistics).map_err(AppError::internal)?;
                 events::store_stats(
                     &state.db,
                     row.repository_id,
@@ -283,7 +297,7 @@ async fn with_statistics(
                     valid_until,
                 )
                 .await?;
-                Some(statistics)
+                Some(json)
             }
         };
         answers.push(RepositoryStatistics {

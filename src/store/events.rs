@@ -1,5 +1,7 @@
 //! Repository events and the statistics cached from them.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -73,23 +75,32 @@ pub async fn trim(
     Ok(result.rows_affected())
 }
 
-/// The newest events of a repository (at most the statistics window), newest first.
-pub async fn newest(db: &PgPool, repository_id: i64) -> Result<Vec<EventPoint>, sqlx::Error> {
-    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-        "select event_type, created_at from events where repository_id = $1
-         order by created_at desc, id desc limit $2",
+/// The newest events (at most the statistics window) of each repository, newest first,
+/// in one round trip.
+pub async fn newest(
+    db: &PgPool,
+    repository_ids: &[i64],
+) -> Result<HashMap<i64, Vec<EventPoint>>, sqlx::Error> {
+    let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "select rid, e.event_type, e.created_at
+           from unnest($1::bigint[]) rid
+           cross join lateral (
+               select event_type, created_at from events
+                where repository_id = rid
+                order by created_at desc, id desc limit $2) e",
     )
-    .bind(repository_id)
+    .bind(repository_ids)
     .bind(WINDOW_MAX_EVENTS)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(event_type, created_at)| EventPoint {
+    let mut by_repository: HashMap<i64, Vec<EventPoint>> = HashMap::new();
+    for (id, event_type, created_at) in rows {
+        by_repository.entry(id).or_default().push(EventPoint {
             event_type,
             created_at,
-        })
-        .collect())
+        });
+    }
+    Ok(by_repository)
 }
 
 /// A user's tracked repository with its cached statistics, if fresh.
@@ -100,8 +111,8 @@ pub struct StatsRow {
     pub name: String,
     pub last_synchronized: Option<DateTime<Utc>>,
     pub events_version: i64,
-    /// `None` when nothing is cached or the cache is stale.
-    pub statistics: Option<sqlx::types::Json<serde_json::Value>>,
+    /// The cached JSON; `None` when nothing is cached or the cache is stale.
+    pub statistics: Option<String>,
 }
 
 /// The user's repositories (all, or the one named) with fresh cached statistics.
@@ -114,7 +125,7 @@ pub async fn stats_rows(
         "select r.id as repository_id, r.owner, r.name, r.last_synchronized, r.events_version,
                 case when s.events_version = r.events_version
                       and (s.valid_until is null or s.valid_until > now())
-                     then s.statistics end as statistics
+                     then s.statistics::text end as statistics
            from tracked_repositories t
            join repositories r on r.id = t.repository_id
            left join repository_event_stats s on s.repository_id = r.id
@@ -132,7 +143,7 @@ pub async fn store_stats(
     db: &PgPool,
     repository_id: i64,
     events_version: i64,
-    statistics: &serde_json::Value,
+    statistics: &serde_json::value::RawValue,
     valid_until: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
