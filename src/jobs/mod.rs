@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
+pub mod daily_stats;
 pub mod poller;
 
 /// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).
@@ -28,6 +29,7 @@ pub fn start(state: &AppState) -> JoinSet<()> {
         state.shutdown.clone(),
         move || poller::tick(poller_state.clone()),
     );
+    daily_stats::spawn(&mut tasks, state);
     tasks
 }
 
