@@ -1,6 +1,7 @@
 //! The HTTP API: every route group is a module with its own `router()`, merged here
 //! together with the OpenAPI document and the middleware stack.
 
+pub mod accounts;
 pub mod auth;
 pub mod docs;
 pub mod extract;
@@ -37,6 +38,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
         .merge(repositories::router())
+        .merge(accounts::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
