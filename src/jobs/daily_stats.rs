@@ -134,14 +134,23 @@ pub async fn run_claimed(
         renewed: std::sync::Mutex::new(Instant::now()),
     };
     let result = scan(state, date, Some(&lease)).await;
-    let (finished, retry_secs) = match &result {
+    let (finished, retry_secs, outcome) = match &result {
+        // Stopped by shutdown part-way: another replica (or the next start) redoes it.
+        Ok(_) if state.shutdown.is_cancelled() => (false, 0, "interrupted"),
         Ok(summary) => match summary.rate_limited_until {
-            Some(until) => (false, (until - Utc::now()).num_seconds().max(1)),
-            None => (true, 0),
+            Some(until) => (
+                false,
+                (until - Utc::now()).num_seconds().max(1),
+                "rate_limited",
+            ),
+            None => (true, 0, "finished"),
         },
         // Let another attempt happen in a minute.
-        Err(_) => (false, 60),
+        Err(_) => (false, 60, "failed"),
     };
+    state
+        .metrics
+        .increment("gitpulse_daily_stats_scans_total", &[("outcome", outcome)]);
     daily_stats::end_run(&state.db, RUN_NAME, period_key, finished, retry_secs).await?;
     result.map(Some)
 }

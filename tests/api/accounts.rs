@@ -447,3 +447,22 @@ async fn history_of_a_tracked_repository() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn routes_are_documented() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = json_of(app.get("/openapi.json", None).await).await;
+    for path in [
+        "/v1/users",
+        "/v1/users/{id}",
+        "/v1/users/{id}/stats",
+        "/repositories/{owner}/{name}/history",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["paths"]["/v1/users"]["put"].is_object());
+    assert!(doc["paths"]["/v1/users/{id}"]["delete"].is_object());
+}

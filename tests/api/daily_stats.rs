@@ -300,20 +300,16 @@ async fn the_scheduler_scans_every_interval_on_one_replica_at_a_time() {
     }
     app.state.shutdown.cancel();
     replica.state.shutdown.cancel();
-    // Let runs in flight finish.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while count("select count(*) from scheduled_runs where finished_at is null").await > 0
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Let a run in flight end (a run takes milliseconds).
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let runs = count("select count(*) from scheduled_runs").await - before;
     let graphql = gh.request_count("/graphql") as i64;
     assert!(runs >= 3, "the scheduler ran the scan ({runs} runs)");
-    // One request per run (plus perhaps one from a run claimed before counting began):
-    // a period run by both replicas would double it.
+    // One request per run, give or take one run at either end of the window (claimed
+    // before counting began, or interrupted by the shutdown): a period run by both
+    // replicas would double it.
     assert!(
-        (runs..=runs + 1).contains(&graphql),
+        (runs - 1..=runs + 1).contains(&graphql),
         "{graphql} GraphQL requests for {runs} runs"
     );
     assert_eq!(rows_on(&app, today()).await, 2);
