@@ -375,7 +375,7 @@ async fn record_over_rest(
                     stargazers: target.last_stargazers.unwrap_or_default(),
                     forks: target.last_forks.unwrap_or_default(),
                     watchers: target.last_watchers.unwrap_or_default(),
-                    etag: None,
+                    etag: target.stats_etag.clone(),
                 });
             }
             Ok(RestCounts::Counts {

@@ -26,7 +26,8 @@ pub struct DailyCounts {
     pub stargazers: i64,
     pub forks: i64,
     pub watchers: i64,
-    /// The REST answer's ETag, kept for the next conditional request.
+    /// The ETag the counts are valid for (REST), kept for the next conditional request;
+    /// `None` forgets the stored one (GraphQL answers have none).
     pub etag: Option<String>,
 }
 
@@ -125,9 +126,11 @@ pub async fn record(db: &PgPool, date: NaiveDate, rows: &[DailyCounts]) -> Resul
     .await?;
     sqlx::query(
         "update repositories r
-            set github_id = coalesce(u.g, r.github_id), stats_etag = coalesce(u.e, r.stats_etag)
+            set github_id = coalesce(u.g, r.github_id), stats_etag = u.e
            from unnest($1::bigint[], $2::bigint[], $3::text[]) as u(id, g, e)
-          where r.id = u.id and (u.g is not null or u.e is not null)",
+          where r.id = u.id
+            and (r.github_id is distinct from coalesce(u.g, r.github_id)
+                 or r.stats_etag is distinct from u.e)",
     )
     .bind(&ids)
     .bind(&github_ids)
