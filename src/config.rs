@@ -315,6 +315,9 @@ impl Config {
         if parse_hh_mm(&self.daily_stats_at).is_none() {
             return fail("DAILY_STATS_AT", "expected a UTC time as HH:MM");
         }
+        if self.stats_interval_secs == Some(0) {
+            return fail("STATS_INTERVAL_SECS", "must be at least 1 (or unset)");
+        }
         if self.rate_limit_per_hour == 0
             || self.rate_limit_per_day == 0
             || self.sync_rate_limit_per_minute == 0

@@ -19,6 +19,7 @@
 //! middleware (faults, rate limits, request log in `log.rs`) and `routes.rs` the router and handlers.
 
 mod fixtures;
+mod graphql;
 mod http;
 mod layer;
 mod log;

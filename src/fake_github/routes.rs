@@ -32,6 +32,7 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/users/{login}/repos", get(user_repos))
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/events", get(repo_events))
+        .route("/graphql", axum::routing::post(super::graphql::answer))
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), github_layer))

@@ -3,6 +3,8 @@
 //! get a response or a `GitHubError` that says what to do next.
 
 mod client;
+pub mod daily_stats;
+pub mod graphql;
 mod link;
 mod tokens;
 

@@ -17,6 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     tags(
         (name = "auth", description = "Accounts and access tokens"),
         (name = "repositories", description = "Tracked repositories and their event statistics"),
+        (name = "accounts", description = "Tracked GitHub accounts and daily repository statistics"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "backups", description = "Repository backups triggered by GitHub push webhooks"),
     )

@@ -1,6 +1,7 @@
 //! The HTTP API: every route group is a module with its own `router()`, merged here
 //! together with the OpenAPI document and the middleware stack.
 
+pub mod accounts;
 pub mod auth;
 pub mod backups;
 pub mod docs;
@@ -42,6 +43,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(repositories::router())
         .merge(backups::router())
+        .merge(accounts::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

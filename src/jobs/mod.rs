@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::state::AppState;
 
 pub mod backups;
+pub mod daily_stats;
 pub mod poller;
 
 /// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).
@@ -30,6 +31,7 @@ pub fn start(state: &AppState) -> JoinSet<()> {
         move || poller::tick(poller_state.clone()),
     );
     backups::spawn(&mut tasks, state);
+    daily_stats::spawn(&mut tasks, state);
     tasks
 }
 

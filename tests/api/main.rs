@@ -1,10 +1,12 @@
 //! HTTP tests: each starts a real server on port 0 over a fresh database on the local
 //! PostgreSQL (`TEST_DATABASE_URL` overrides where) and talks to it like a client would.
 
+mod accounts;
 mod auth;
 mod backups;
 mod cli;
 mod config_example;
+mod daily_stats;
 mod errors;
 mod fake_github;
 mod github_client;
