@@ -120,6 +120,9 @@ pub struct GitHubClient {
     user_pools: Mutex<HashMap<[u8; 32], Arc<TokenPool>>>,
     requests_per_minute: u32,
     in_flight: Semaphore,
+    /// After a rate-limit answer requests go one at a time until this moment.
+    throttled_until: Mutex<Option<DateTime<Utc>>>,
+    one_at_a_time: Semaphore,
     metrics: Arc<Metrics>,
     policy: RetryPolicy,
 }
@@ -158,6 +161,8 @@ impl GitHubClient {
             user_pools: Mutex::new(HashMap::new()),
             requests_per_minute: config.github_max_requests_per_minute,
             in_flight: Semaphore::new(config.github_max_concurrency),
+            throttled_until: Mutex::new(None),
+            one_at_a_time: Semaphore::new(1),
             metrics,
             policy,
         })
@@ -282,6 +287,11 @@ impl GitHubClient {
             let Ok(_permit) = self.in_flight.acquire().await else {
                 return Outcome::Fail(GitHubError::Unavailable("client is shutting down".into()));
             };
+            let _serial = if self.throttled() {
+                self.one_at_a_time.acquire().await.ok()
+            } else {
+                None
+            };
             match request.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -316,6 +326,7 @@ impl GitHubClient {
             {
                 let pause = self.rate_limit_pause(&headers, attempt);
                 slot.cool_down(Utc::now() + chrono::Duration::from_std(pause).unwrap_or_default());
+                self.throttle_for(pause);
                 tracing::warn!(
                     status = status.as_u16(),
                     wait_secs = pause.as_secs(),
@@ -335,6 +346,27 @@ impl GitHubClient {
                 message: error_message(&body),
             }),
         }
+    }
+
+    /// Whether requests currently go one at a time (after a rate-limit answer).
+    fn throttled(&self) -> bool {
+        let until = *self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|t| t > Utc::now())
+    }
+
+    /// Lowers concurrency to one request at a time for twice the pause (at least a minute),
+    /// as GitHub asks of clients that hit a secondary rate limit.
+    fn throttle_for(&self, pause: Duration) {
+        let span = (pause * 2).max(Duration::from_secs(60));
+        let until = Utc::now() + chrono::Duration::from_std(span).unwrap_or_default();
+        let mut current = self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *current = (*current).max(Some(until));
     }
 
     /// `Retry-After` if given, else the quota reset when it is spent, else exponential back-off.

@@ -197,3 +197,34 @@ async fn anonymous_requests_carry_no_authorization_and_304s_are_free() {
     anonymous.get("/repos/acme/app", None).await.expect("ok");
     assert!(gh2.requests()[0].header("authorization").is_none());
 }
+
+#[tokio::test]
+async fn a_rate_limit_answer_lowers_concurrency_to_one() {
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("acme", "app");
+    let (client, _) = client_for(&gh, |c| c.github_max_concurrency = 4);
+    gh.fail_next("/repos/acme/app", Fault::TooMany429 { retry_after: 1 });
+    client
+        .get("/repos/acme/app", None)
+        .await
+        .expect("waited out");
+    for _ in 0..4 {
+        gh.fail_next("/repos/acme/app", Fault::Delay(Duration::from_millis(250)));
+    }
+    let client = Arc::new(client);
+    let started = Instant::now();
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get("/repos/acme/app", None).await.map(|r| r.status) })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.expect("joined").expect("ok"), 200);
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(950),
+        "4 slow requests one at a time: {elapsed:?}"
+    );
+}
