@@ -5,10 +5,12 @@
 
 pub mod auth;
 pub mod cli;
+pub mod commit_batch;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod fake_github;
+pub mod git;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

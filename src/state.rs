@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::JwtKeys;
+use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -15,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
+    /// Verified API keys (cache) and their pending usage counts.
+    pub api_keys: Arc<ApiKeyAuth>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
 }
@@ -32,6 +34,7 @@ impl AppState {
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             metrics: Arc::new(Metrics::default()),
+            api_keys: Arc::new(ApiKeyAuth::default()),
             shutdown: CancellationToken::new(),
         })
     }

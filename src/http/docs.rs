@@ -10,13 +10,16 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(
         title = "gitpulse",
         description = "Self-hosted GitHub activity tracker and integration backend. \
-            Authenticate with `Authorization: Bearer <token>` (from /auth/login or /auth/register). \
+            Authenticate with `Authorization: Bearer <token>` (a JWT from /auth/login or /auth/register, or an API key `gp_...`). \
             Every error answers `{\"message\": ...}`.",
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Accounts and access tokens"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "api-keys", description = "API keys (Bearer gp_...), who am I, and the audit log"),
+        (name = "projects", description = "Projects and repositories whose commits are pushed or pulled"),
+        (name = "sync", description = "Pushed commits and repository sync status"),
     )
 )]
 pub struct ApiDoc;

@@ -1,12 +1,16 @@
 //! The HTTP API: every route group is a module with its own `router()`, merged here
 //! together with the OpenAPI document and the middleware stack.
 
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod docs;
 pub mod extract;
 mod middleware;
 pub mod ops;
+pub mod projects;
 pub mod rate_limit;
+pub mod sync;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -33,7 +37,14 @@ pub fn app(state: AppState) -> Router {
 
 /// The rate-limited API routes, with their OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(docs::ApiDoc::openapi()).merge(auth::router())
+    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(
+            api_keys::router()
+                .merge(projects::router())
+                .merge(sync::router())
+                .merge(audit::router()),
+        )
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -11,11 +11,50 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
+pub mod pull_sync;
+
 /// Starts every background loop of this process.
 pub fn start(state: &AppState) -> JoinSet<()> {
-    let tasks = JoinSet::new();
-    let _ = state;
+    let mut tasks = JoinSet::new();
+    spawn_pull_sync_and_key_usage(&mut tasks, state);
     tasks
+}
+
+/// `pull` repositories are fetched every `PULL_SYNC_INTERVAL_SECS`; API key usage
+/// gathered in memory is written every few seconds.
+fn spawn_pull_sync_and_key_usage(tasks: &mut JoinSet<()>, state: &AppState) {
+    let pull_state = state.clone();
+    let period = Duration::from_secs(state.config.pull_sync_interval_secs.max(1));
+    spawn_periodic(
+        tasks,
+        "pull_sync",
+        period,
+        state.shutdown.clone(),
+        move || {
+            let state = pull_state.clone();
+            async move {
+                if let Err(e) = pull_sync::run_due(&state).await {
+                    tracing::warn!(error = %e, "pull sync round failed");
+                }
+            }
+        },
+    );
+    let usage_state = state.clone();
+    let period = Duration::from_secs(5);
+    spawn_periodic(
+        tasks,
+        "api_key_usage",
+        period,
+        state.shutdown.clone(),
+        move || {
+            let state = usage_state.clone();
+            async move {
+                if let Err(e) = state.api_keys.flush_usage(&state.db).await {
+                    tracing::warn!(error = %e, "writing API key usage failed");
+                }
+            }
+        },
+    );
 }
 
 /// Runs `tick` now and then every `period` until `shutdown` is cancelled. A tick that is
