@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod client;
 pub mod commit_batch;
 pub mod config;
 pub mod db;
