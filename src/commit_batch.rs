@@ -16,6 +16,9 @@ use crate::store::commits::NewCommit;
 pub const MAX_BATCH: usize = 1000;
 const MAX_NAME: usize = 255;
 const MAX_TITLE: usize = 500;
+/// Message bodies read from git are cut to this many characters so that one commit can
+/// never outgrow a request body limit.
+const MAX_GIT_BODY: usize = 65_536;
 /// At most this many field errors are listed in a 400 answer.
 const MAX_LISTED_ERRORS: usize = 50;
 
@@ -235,8 +238,9 @@ fn read_count(object: &Map<String, Value>, field: &str, max: i64) -> Result<Opti
 
 /// Fits a commit read from git into the wire format's limits, so a repository with odd
 /// history (empty messages, missing emails, huge first lines) never blocks a sync: an
-/// empty value becomes `unknown` / `(no commit message)`, long ones are cut, and a
-/// message title cut short keeps its full first line in the body.
+/// empty value becomes `unknown` / `(no commit message)`, long ones are cut, a message
+/// title cut short keeps its full first line in the body, and bodies over 64 Ki
+/// characters are cut.
 pub fn from_git(commit: &GitCommit) -> CommitIn {
     let message = commit.message.replace('\0', "");
     let message = message.trim();
@@ -259,6 +263,9 @@ pub fn from_git(commit: &GitCommit) -> CommitIn {
             cut(s.trim(), MAX_NAME)
         }
     };
+    if body.chars().count() > MAX_GIT_BODY {
+        body = format!("{}\n[message cut by gitpulse]", cut(&body, MAX_GIT_BODY));
+    }
     CommitIn {
         sha: commit.sha.to_ascii_lowercase(),
         author_name: name(&commit.author_name),

@@ -87,6 +87,9 @@ impl Api {
                         .map(Duration::from_secs);
                     let message = error_message(response).await;
                     let problem = format!("{method} {path} answered {status}: {message}");
+                    if status == StatusCode::PAYLOAD_TOO_LARGE {
+                        return Err(ClientError::TooLarge(problem));
+                    }
                     if !retryable(status) {
                         return Err(ClientError::Failed(problem));
                     }

@@ -26,6 +26,9 @@ pub enum ClientError {
     Config(String),
     #[error("{0}")]
     Failed(String),
+    /// The server refused a request body as too large (413); a smaller batch may pass.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +70,7 @@ pub async fn run(command: ClientCommand, config: Option<&Path>) -> ExitCode {
             eprintln!("gitpulse client: error: {e}");
             ExitCode::from(match e {
                 ClientError::Config(_) => 2,
-                ClientError::Failed(_) => 1,
+                ClientError::Failed(_) | ClientError::TooLarge(_) => 1,
             })
         }
     }

@@ -126,13 +126,25 @@ async fn sync_repo(
         "/api/v1/sync/projects/{}/repos/{}/commits",
         report.project_id, report.repo_id
     );
-    for chunk in history.chunks(config.batch_size) {
+    // Batches go out in order; one the server finds too large is split in halves (and
+    // those again), keeping the order, so a few huge commits never block a sync.
+    let mut pending: Vec<&[git::GitCommit]> = history.chunks(config.batch_size).rev().collect();
+    while let Some(chunk) = pending.pop() {
         let commits: Vec<_> = chunk.iter().map(commit_batch::from_git).collect();
         let body = json!({
             "commits": commits,
             "client_version": concat!("gitpulse-client ", env!("CARGO_PKG_VERSION")),
         });
-        let result: PushResult = api.post(&push_path, &body).await?;
+        let result: PushResult = match api.post(&push_path, &body).await {
+            Ok(result) => result,
+            Err(ClientError::TooLarge(_)) if chunk.len() > 1 => {
+                let (first, second) = chunk.split_at(chunk.len() / 2);
+                pending.push(second);
+                pending.push(first);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         report.sent += result.total;
         report.inserted += result.inserted;
         report.skipped += result.skipped;

@@ -461,3 +461,158 @@ async fn run_due_syncs_each_due_pull_repository_once() {
         .expect("round");
     assert_eq!(again, 0, "not due again for an hour");
 }
+
+/// A proxy in front of the server that answers 503, then 429 with `Retry-After: 1`, to
+/// the first two pushes, and forwards everything else.
+async fn flaky_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, Response};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let pushes = Arc::new(AtomicUsize::new(0));
+    let counter = pushes.clone();
+    let http = reqwest::Client::new();
+    let handler = move |request: Request<Body>| {
+        let (counter, http, upstream) = (counter.clone(), http.clone(), upstream.clone());
+        async move {
+            let is_push = request.uri().path().ends_with("/commits");
+            if is_push {
+                match counter.fetch_add(1, Ordering::SeqCst) {
+                    0 => {
+                        return Response::builder()
+                            .status(503)
+                            .body(Body::from("{\"message\":\"down\"}"))
+                            .expect("response");
+                    }
+                    1 => {
+                        return Response::builder()
+                            .status(429)
+                            .header("retry-after", "1")
+                            .body(Body::from("{\"message\":\"slow down\"}"))
+                            .expect("response");
+                    }
+                    _ => {}
+                }
+            }
+            let method = request.method().clone();
+            let url = format!("{upstream}{}", request.uri());
+            let auth = request.headers().get("authorization").cloned();
+            let body = to_bytes(request.into_body(), 1 << 26).await.expect("body");
+            let mut forward = http
+                .request(method, url)
+                .header("content-type", "application/json")
+                .body(body.to_vec());
+            if let Some(auth) = auth {
+                forward = forward.header("authorization", auth);
+            }
+            let answer = forward.send().await.expect("upstream");
+            let status = answer.status().as_u16();
+            let bytes = answer.bytes().await.expect("upstream body");
+            Response::builder()
+                .status(status)
+                .header("content-type", "application/json")
+                .body(Body::from(bytes))
+                .expect("response")
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, axum::Router::new().fallback(handler)).await;
+    });
+    (format!("http://{addr}"), pushes)
+}
+
+#[tokio::test]
+async fn server_errors_and_429_are_retried_with_backoff_and_retry_after() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let (_, key) = create_key(&app, &jwt, json!({})).await;
+    let (proxy, pushes) = flaky_proxy(app.url.clone()).await;
+    let mut git = GitRepo::new();
+    git.add_commits(30);
+    let dir = TempDir::new("retry");
+    let file = write_config(
+        &dir.0,
+        &proxy,
+        Some(&key),
+        (10, 3),
+        (project, repo),
+        git.path(),
+    );
+    let config = ClientConfig::load(&file).expect("config");
+    let started = std::time::Instant::now();
+    let reports = client::sync(&config, &options()).await;
+    assert_eq!(reports[0].error, None);
+    assert_eq!((reports[0].sent, reports[0].inserted), (30, 30));
+    assert_eq!(
+        pushes.load(std::sync::atomic::Ordering::SeqCst),
+        5,
+        "3 batches + 2 failures"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    assert_eq!(stored_commits(&app, repo).await, 30);
+
+    // With no retries allowed, the first failure ends the sync (and a rerun resumes).
+    let (proxy, _) = flaky_proxy(app.url.clone()).await;
+    git.add_commits(5);
+    let file = write_config(
+        &dir.0,
+        &proxy,
+        Some(&key),
+        (10, 0),
+        (project, repo),
+        git.path(),
+    );
+    let config = ClientConfig::load(&file).expect("config");
+    let reports = client::sync(&config, &options()).await;
+    assert!(
+        reports[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")),
+        "{:?}",
+        reports[0].error
+    );
+    let file = write_config(
+        &dir.0,
+        &app.url,
+        Some(&key),
+        (10, 0),
+        (project, repo),
+        git.path(),
+    );
+    let config = ClientConfig::load(&file).expect("config");
+    let reports = client::sync(&config, &options()).await;
+    assert_eq!((reports[0].pending, reports[0].inserted), (5, 5));
+}
+
+#[tokio::test]
+async fn batches_too_large_for_the_server_are_split() {
+    let app = TestApp::spawn_with(|c| c.max_body_bytes = 48 * 1024).await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let (_, key) = create_key(&app, &jwt, json!({})).await;
+    let mut git = GitRepo::new();
+    git.add_commits(300);
+    let dir = TempDir::new("split");
+    let file = write_config(
+        &dir.0,
+        &app.url,
+        Some(&key),
+        (1000, 0),
+        (project, repo),
+        git.path(),
+    );
+    let config = ClientConfig::load(&file).expect("config");
+    let reports = client::sync(&config, &options()).await;
+    assert_eq!(reports[0].error, None);
+    assert_eq!((reports[0].sent, reports[0].inserted), (300, 300));
+    let (_, status) = json_of(app.get(&status_path(project, repo), Some(&key)).await).await;
+    assert_eq!(status["last_ingested_sha"], git.head(), "order kept");
+}
