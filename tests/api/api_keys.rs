@@ -322,3 +322,29 @@ async fn cached_key_authentication_is_well_under_a_millisecond() {
         "cached authentication took {cached:?}"
     );
 }
+
+#[tokio::test]
+async fn every_route_is_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = json_of(app.get("/openapi.json", None).await).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/api/v1/api-keys/", "post"),
+        ("/api/v1/api-keys/", "get"),
+        ("/api/v1/api-keys/{id}", "delete"),
+        ("/api/v1/whoami", "get"),
+        ("/api/v1/audit-logs", "get"),
+        ("/api/v1/projects", "post"),
+        ("/api/v1/projects", "get"),
+        ("/api/v1/projects/{pid}/repos", "post"),
+        ("/api/v1/projects/{pid}/repos", "get"),
+        ("/api/v1/repos/{rid}", "patch"),
+        ("/api/v1/sync/projects/{pid}/repos/{rid}/commits", "post"),
+        ("/api/v1/sync/projects/{pid}/repos/{rid}/status", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+}
