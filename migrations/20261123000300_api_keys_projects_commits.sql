@@ -64,7 +64,6 @@ create table repo_commits (
     ingested_at     timestamptz not null default now(),
     primary key (repo_id, sha)
 );
-create index repo_commits_date_idx on repo_commits (repo_id, commit_date desc);
 
 -- Who did what: key creation and revocation, pushes, sync method changes, and more later.
 create table audit_logs (

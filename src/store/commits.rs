@@ -46,10 +46,17 @@ pub async fn ingest(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
+    // Show `syncing` while the batch runs. The mark need not survive a crash, so it is
+    // committed without waiting for the WAL flush (the batch itself is durable).
+    let mut mark = db.begin().await?;
+    sqlx::query("set local synchronous_commit = off")
+        .execute(&mut *mark)
+        .await?;
     sqlx::query("update project_repos set sync_status = 'syncing' where id = $1")
         .bind(repo_id)
-        .execute(db)
+        .execute(&mut *mark)
         .await?;
+    mark.commit().await?;
     match ingest_batch(db, repo_id, commits, audit).await {
         Ok(outcome) => Ok(outcome),
         Err(e) => {
