@@ -1,4 +1,4 @@
-//! Command line: `gitpulse [serve]`, `gitpulse migrate`.
+//! Command line: `gitpulse [serve]`, `gitpulse migrate`, `gitpulse client init|test|sync`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,8 @@ use crate::db;
     about = "Self-hosted GitHub activity tracker and integration backend"
 )]
 pub struct Cli {
-    /// TOML settings file (default: $GITPULSE_CONFIG, else ./config.toml if present).
+    /// TOML settings file (default: $GITPULSE_CONFIG, else ./config.toml if present);
+    /// for `client`, the client's YAML file (default: ./repos.yaml).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -28,12 +29,18 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// The push client: send local git history to a gitpulse server.
+    #[command(subcommand)]
+    Client(crate::client::ClientCommand),
 }
 
 /// Exit code for bad settings or an unreachable database.
 const EXIT_SETUP: u8 = 2;
 
 pub async fn run(cli: Cli) -> ExitCode {
+    if let Some(Command::Client(command)) = cli.command {
+        return crate::client::run(command, cli.config.as_deref()).await;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => return fail(&e),
@@ -42,6 +49,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::server::serve(config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Client(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -76,6 +76,7 @@ pub struct Config {
     pub daily_stats_at: String,
     pub stats_interval_secs: Option<u64>,
     pub pull_sync_interval_secs: u64,
+    pub pull_mirror_dir: PathBuf,
 
     pub rate_limit_enabled: bool,
     pub rate_limit_per_hour: u32,
@@ -115,6 +116,7 @@ impl Default for Config {
             daily_stats_at: "00:10".into(),
             stats_interval_secs: None,
             pull_sync_interval_secs: 300,
+            pull_mirror_dir: PathBuf::from("./data/mirrors"),
             rate_limit_enabled: true,
             rate_limit_per_hour: 1000,
             rate_limit_per_day: 10_000,
@@ -242,6 +244,9 @@ impl Config {
         set!(stats_interval_secs, "STATS_INTERVAL_SECS", |v| parse(v)
             .map(Some));
         set!(pull_sync_interval_secs, "PULL_SYNC_INTERVAL_SECS", parse);
+        set!(pull_mirror_dir, "PULL_MIRROR_DIR", |v: &str| Ok(
+            PathBuf::from(v)
+        ));
         set!(rate_limit_enabled, "RATE_LIMIT_ENABLED", boolean);
         set!(rate_limit_per_hour, "RATE_LIMIT_PER_HOUR", parse);
         set!(rate_limit_per_day, "RATE_LIMIT_PER_DAY", parse);
@@ -326,6 +331,9 @@ impl Config {
                 "RATE_LIMIT_PER_HOUR / RATE_LIMIT_PER_DAY / SYNC_RATE_LIMIT_PER_MINUTE",
                 "must be at least 1 (set RATE_LIMIT_ENABLED=false to switch limits off)",
             );
+        }
+        if self.pull_sync_interval_secs == 0 {
+            return fail("PULL_SYNC_INTERVAL_SECS", "must be at least 1");
         }
         if self.backup_keep == 0 {
             return fail("BACKUP_KEEP", "must be at least 1");

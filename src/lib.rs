@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod backups;
 pub mod cli;
+pub mod client;
+pub mod commit_batch;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::JwtKeys;
+use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
 use crate::github::GitHubClient;
 use crate::metrics::Metrics;
@@ -17,6 +17,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
     pub github: Arc<GitHubClient>,
+    /// Verified API keys (cache) and their pending usage counts.
+    pub api_keys: Arc<ApiKeyAuth>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
     /// Wakes this process's backup worker when a webhook queues a backup.
@@ -39,6 +41,7 @@ impl AppState {
             jwt: Arc::new(jwt),
             metrics,
             github: Arc::new(github),
+            api_keys: Arc::new(ApiKeyAuth::default()),
             shutdown: CancellationToken::new(),
             backup_wakeup: Arc::default(),
         })

@@ -1,14 +1,67 @@
-//! `AuthUser`: the authenticated caller of a route, from `Authorization: Bearer <token>`.
+//! `AuthUser`: the authenticated caller of a route, from `Authorization: Bearer <token>`
+//! where the token is a JWT (a user session, every scope) or an API key (its scopes).
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{header, request::Parts};
 
-use crate::error::AppError;
+use crate::auth::api_key::{self, Scope, Scopes};
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
     pub user_id: i64,
+    /// How the caller authenticated.
+    pub method: AuthMethod,
+    /// What the caller may do: everything for a JWT, the key's scopes for an API key.
+    pub scopes: Scopes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Jwt,
+    ApiKey { key_id: i64 },
+}
+
+impl AuthUser {
+    /// A JWT session (full rights) for `user_id`.
+    pub fn session(user_id: i64) -> Self {
+        Self {
+            user_id,
+            method: AuthMethod::Jwt,
+            scopes: Scopes::all(),
+        }
+    }
+
+    /// 403 unless the caller has `scope`.
+    pub fn require_scope(&self, scope: Scope) -> AppResult<()> {
+        self.require_any_scope(&[scope])
+    }
+
+    /// 403 unless the caller has at least one of `scopes`.
+    pub fn require_any_scope(&self, scopes: &[Scope]) -> AppResult<()> {
+        if scopes.iter().any(|s| self.scopes.contains(*s)) {
+            return Ok(());
+        }
+        let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        Err(AppError::Forbidden(format!(
+            "This API key lacks the required scope: {}",
+            names.join(" or ")
+        )))
+    }
+
+    /// 403 for API keys: managing keys, projects and repositories needs a user session.
+    pub fn require_session(&self) -> AppResult<()> {
+        match self.method {
+            AuthMethod::Jwt => Ok(()),
+            AuthMethod::ApiKey { .. } => Err(AppError::Forbidden(
+                "This action needs a user session (a JWT from /auth/login); API keys cannot do it"
+                    .into(),
+            )),
+        }
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
@@ -19,6 +72,29 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// The peer address of the request, when the server knows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientIp(pub Option<String>);
+
+impl ClientIp {
+    fn of(parts: &Parts) -> Self {
+        ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(parts))
+    }
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -33,10 +109,19 @@ impl FromRequestParts<AppState> for AuthUser {
                 "Missing bearer token: send Authorization: Bearer <token>".into(),
             )
         })?;
+        if api_key::looks_like_api_key(token) {
+            let ClientIp(ip) = ClientIp::of(parts);
+            let key = state.api_keys.authenticate(&state.db, token, ip).await?;
+            return Ok(AuthUser {
+                user_id: key.user_id,
+                method: AuthMethod::ApiKey { key_id: key.key_id },
+                scopes: key.scopes,
+            });
+        }
         let user_id = state
             .jwt
             .verify(token)
             .map_err(|_| AppError::Unauthorized("Invalid or expired token".into()))?;
-        Ok(AuthUser { user_id })
+        Ok(AuthUser::session(user_id))
     }
 }

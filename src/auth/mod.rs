@@ -1,8 +1,10 @@
-//! Who is calling: password hashing, JWTs and the `AuthUser` extractor.
+//! Who is calling: password hashing, JWTs, API keys and the `AuthUser` extractor.
 
+pub mod api_key;
 mod extractor;
 pub mod jwt;
 pub mod password;
 
-pub use extractor::{AuthUser, bearer_token};
+pub use api_key::{ApiKeyAuth, Scope, Scopes};
+pub use extractor::{AuthMethod, AuthUser, ClientIp, bearer_token};
 pub use jwt::JwtKeys;

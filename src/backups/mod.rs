@@ -56,10 +56,7 @@ pub fn function_number(repository_name: &str, registration_id: i64) -> String {
 
 /// The URL policy of `BACKUP_ALLOWED_HOSTS` and `BACKUP_ALLOW_LOCAL`.
 pub fn url_policy(config: &Config) -> UrlPolicy {
-    UrlPolicy {
-        allowed_hosts: config.backup_allowed_hosts.clone(),
-        allow_local: config.backup_allow_local,
-    }
+    UrlPolicy::from_config(config)
 }
 
 /// Where a registration's files live under `BACKUP_DIR`:

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     info(
         title = "gitpulse",
         description = "Self-hosted GitHub activity tracker and integration backend. \
-            Authenticate with `Authorization: Bearer <token>` (from /auth/login or /auth/register). \
+            Authenticate with `Authorization: Bearer <token>` (a JWT from /auth/login or /auth/register, or an API key `gp_...`). \
             Every error answers `{\"message\": ...}`.",
     ),
     modifiers(&BearerAuth),
@@ -20,6 +20,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "accounts", description = "Tracked GitHub accounts and daily repository statistics"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "backups", description = "Repository backups triggered by GitHub push webhooks"),
+        (name = "api-keys", description = "API keys (Bearer gp_...), who am I, and the audit log"),
+        (name = "projects", description = "Projects and repositories whose commits are pushed or pulled"),
+        (name = "sync", description = "Pushed commits and repository sync status"),
     )
 )]
 pub struct ApiDoc;

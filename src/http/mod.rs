@@ -2,14 +2,18 @@
 //! together with the OpenAPI document and the middleware stack.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod docs;
 pub mod extract;
 mod middleware;
 pub mod ops;
+pub mod projects;
 pub mod rate_limit;
 pub mod repositories;
+pub mod sync;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -44,6 +48,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(repositories::router())
         .merge(backups::router())
         .merge(accounts::router())
+        .merge(
+            api_keys::router()
+                .merge(projects::router())
+                .merge(sync::router())
+                .merge(audit::router()),
+        )
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -1,51 +1,91 @@
 //! API rate limits (tower-governor): an hourly and a daily quota per caller, where the
-//! caller is the user of a valid bearer token, else the client's IP address.
+//! caller is the user of a valid bearer token (an API key that verified recently counts
+//! by its prefix), else the client's IP address. The sync routes also have a per-IP
+//! limit per minute of their own (`sync_rate_limit`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request as AxumRequest};
 use axum::http::Request;
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio_util::sync::CancellationToken;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
-use crate::auth::{JwtKeys, bearer_token};
+use crate::auth::{ApiKeyAuth, JwtKeys, bearer_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CallerKey {
     User(i64),
+    /// An API key that verified recently, by its public prefix.
+    ApiKey(String),
     Ip(IpAddr),
     /// No token and no peer address (only in-process tests serve without one).
     Unknown,
 }
 
-/// Keys requests by authenticated user, else by peer IP.
+/// Keys requests by authenticated user or API key, else by peer IP. An API key counts
+/// as itself only once it has verified (it is in the verified-key cache): unverified
+/// strings shaped like keys share their IP's quota, so inventing keys gains nothing.
 #[derive(Clone)]
 pub struct CallerKeyExtractor {
     jwt: Arc<JwtKeys>,
+    api_keys: Arc<ApiKeyAuth>,
 }
 
 impl KeyExtractor for CallerKeyExtractor {
     type Key = CallerKey;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<CallerKey, GovernorError> {
-        if let Some(user_id) = bearer_token(req.headers()).and_then(|t| self.jwt.verify(t).ok()) {
-            return Ok(CallerKey::User(user_id));
+        if let Some(token) = bearer_token(req.headers()) {
+            if let Some(prefix) = self.api_keys.cached_prefix(token) {
+                return Ok(CallerKey::ApiKey(prefix));
+            }
+            if let Ok(user_id) = self.jwt.verify(token) {
+                return Ok(CallerKey::User(user_id));
+            }
         }
-        Ok(req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(CallerKey::Unknown, |ConnectInfo(addr)| {
-                CallerKey::Ip(addr.ip())
-            }))
+        Ok(peer_ip(req).map_or(CallerKey::Unknown, CallerKey::Ip))
+    }
+}
+
+fn peer_ip<T>(req: &Request<T>) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// The per-IP limiter of the sync routes, handed to them as a request extension.
+#[derive(Clone)]
+struct SyncLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+
+/// Middleware of the sync routes: `SYNC_RATE_LIMIT_PER_MINUTE` requests per client IP
+/// (when rate limiting is enabled), else 429 with `Retry-After`.
+pub async fn sync_rate_limit(request: AxumRequest, next: Next) -> Response {
+    let limited = request
+        .extensions()
+        .get::<SyncLimiter>()
+        .zip(peer_ip(&request))
+        .and_then(|(SyncLimiter(limiter), ip)| limiter.check_key(&ip).err());
+    match limited {
+        Some(not_until) => {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::TooManyRequests {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+            .into_response()
+        }
+        None => next.run(request).await,
     }
 }
 
@@ -57,6 +97,15 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     }
     let extractor = CallerKeyExtractor {
         jwt: state.jwt.clone(),
+        api_keys: state.api_keys.clone(),
+    };
+    let router = match std::num::NonZeroU32::new(config.sync_rate_limit_per_minute) {
+        Some(per_minute) => {
+            let limiter = Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute)));
+            forget_idle_callers(limiter.clone(), state.shutdown.clone());
+            router.layer(axum::Extension(SyncLimiter(limiter)))
+        }
+        None => router,
     };
     let quotas = [
         (Duration::from_secs(3600), config.rate_limit_per_hour),

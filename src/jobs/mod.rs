@@ -14,10 +14,14 @@ use crate::state::AppState;
 pub mod backups;
 pub mod daily_stats;
 pub mod poller;
+pub mod pull_sync;
 
 /// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).
 pub fn start(state: &AppState) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
+    // API key usage is counted in this process's memory: it is written out even when the
+    // scheduler is off.
+    spawn_key_usage_flush(&mut tasks, state);
     if !state.config.scheduler_enabled {
         tracing::info!("background jobs are disabled (SCHEDULER_ENABLED=false)");
         return tasks;
@@ -32,7 +36,47 @@ pub fn start(state: &AppState) -> JoinSet<()> {
     );
     backups::spawn(&mut tasks, state);
     daily_stats::spawn(&mut tasks, state);
+    spawn_pull_sync(&mut tasks, state);
     tasks
+}
+
+/// `pull` repositories are fetched every `PULL_SYNC_INTERVAL_SECS`; API key usage
+/// gathered in memory is written every few seconds.
+fn spawn_pull_sync(tasks: &mut JoinSet<()>, state: &AppState) {
+    let pull_state = state.clone();
+    let period = Duration::from_secs(state.config.pull_sync_interval_secs.max(1));
+    spawn_periodic(
+        tasks,
+        "pull_sync",
+        period,
+        state.shutdown.clone(),
+        move || {
+            let state = pull_state.clone();
+            async move {
+                if let Err(e) = pull_sync::run_due(&state).await {
+                    tracing::warn!(error = %e, "pull sync round failed");
+                }
+            }
+        },
+    );
+}
+
+fn spawn_key_usage_flush(tasks: &mut JoinSet<()>, state: &AppState) {
+    let usage_state = state.clone();
+    spawn_periodic(
+        tasks,
+        "api_key_usage",
+        Duration::from_secs(5),
+        state.shutdown.clone(),
+        move || {
+            let state = usage_state.clone();
+            async move {
+                if let Err(e) = state.api_keys.flush_usage(&state.db).await {
+                    tracing::warn!(error = %e, "writing API key usage failed");
+                }
+            }
+        },
+    );
 }
 
 /// Runs `tick` now and then every `period` until `shutdown` is cancelled. A tick that is

@@ -1,10 +1,14 @@
 //! SQL, one module per entity. Handlers and jobs call these; nothing else writes SQL.
 
 pub mod accounts;
+pub mod api_keys;
+pub mod audit;
 pub mod backups;
+pub mod commits;
 pub mod daily_stats;
 pub mod events;
 pub mod polling;
+pub mod projects;
 pub mod repositories;
 pub mod settings;
 pub mod users;

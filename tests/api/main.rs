@@ -2,9 +2,11 @@
 //! PostgreSQL (`TEST_DATABASE_URL` overrides where) and talks to it like a client would.
 
 mod accounts;
+mod api_keys;
 mod auth;
 mod backups;
 mod cli;
+mod client;
 mod config_example;
 mod daily_stats;
 mod errors;
@@ -15,3 +17,4 @@ mod poller;
 mod rate_limit;
 mod repositories;
 mod support;
+mod sync;

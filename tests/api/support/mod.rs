@@ -1,5 +1,7 @@
 //! Test support: a real gitpulse server on port 0 over its own fresh database.
 
+pub mod push;
+
 use gitpulse::AppState;
 use gitpulse::config::{Config, Secret};
 use gitpulse::fake_github::FakeGitHub;

@@ -1,4 +1,5 @@
-//! Running `git` safely, for any feature that clones or fetches repositories.
+//! Running `git` safely, for any feature that clones, fetches or reads repositories
+//! (backups, `pull` repositories, the push client).
 //!
 //! Two halves: a URL policy ([`UrlPolicy::check`]) that turns user input into a [`Remote`]
 //! git cannot misread (no option injection, no `transport::address` helpers such as
@@ -12,6 +13,12 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use tokio::process::Command;
+
+use crate::config::Config;
+
+mod history;
+
+pub use history::{GitCommit, has_commit, is_ancestor, log, parse_log};
 
 /// Longest repository URL accepted.
 const MAX_URL_LEN: usize = 2048;
@@ -82,6 +89,15 @@ pub enum UrlError {
 }
 
 impl UrlPolicy {
+    /// The policy of `BACKUP_ALLOWED_HOSTS` and `BACKUP_ALLOW_LOCAL`, shared by backups
+    /// and `pull` repositories.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            allowed_hosts: config.backup_allowed_hosts.clone(),
+            allow_local: config.backup_allow_local,
+        }
+    }
+
     /// Accepts `raw` as a remote, or says why not.
     pub fn check(&self, raw: &str) -> Result<Remote, UrlError> {
         let raw = raw.trim();
@@ -169,6 +185,8 @@ pub enum GitError {
     TimedOut(Duration),
     #[error("git failed ({status}): {stderr}")]
     Failed { status: String, stderr: String },
+    #[error("unexpected git output: {0}")]
+    Parse(String),
 }
 
 /// Runs `git <args>` in `dir` (if given), allowing only `protocol` for remotes
@@ -185,14 +203,24 @@ where
     S: AsRef<OsStr>,
 {
     let mut command = Command::new("git");
-    // No stored credentials are ever offered to a remote.
-    command.args(["-c", "credential.helper="]);
+    // No stored credentials are ever offered to a remote, and no hook of a repository we
+    // read is ever run.
+    command.args([
+        "-c",
+        "credential.helper=",
+        "-c",
+        "protocol.ext.allow=never",
+        "-c",
+        "core.hooksPath=/dev/null",
+    ]);
     command
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("GIT_ALLOW_PROTOCOL", protocol)
         .env("GIT_ASKPASS", "")
         .env("SSH_ASKPASS", "")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -240,6 +268,21 @@ pub async fn fetch_mirror(dir: &Path, remote: &Remote, timeout: Duration) -> Res
     )
     .await
     .map(drop)
+}
+
+/// Creates (`clone --mirror`) or updates (`fetch --prune`) a bare mirror of `remote` at `dest`.
+pub async fn update_mirror(
+    remote: &Remote,
+    dest: &Path,
+    timeout: Duration,
+) -> Result<(), GitError> {
+    if dest.join("HEAD").exists() {
+        return fetch_mirror(dest, remote, timeout).await;
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(GitError::Spawn)?;
+    }
+    clone_mirror(remote, dest, timeout).await
 }
 
 /// The last `MAX_STDERR_CHARS` characters of git's trimmed stderr.

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Commit ingestion benchmark: a release server on a fresh database on the local
+# PostgreSQL, 1000-commit batches (new, then resent) timed from a client, p50/p95.
+# Usage: bench/ingest.sh [runs]   (ADMIN_DATABASE_URL overrides the PostgreSQL server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-30}"
+ADMIN="${ADMIN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+DB="gitpulse_bench_$(date +%s)"
+DATABASE_URL="${ADMIN%/*}/$DB"
+PORT="${BENCH_PORT:-18089}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+
+cargo build --release --quiet --bin gitpulse --example ingest_bench
+
+DATABASE_URL="$DATABASE_URL" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_ENABLED=false \
+  RUST_LOG="${BENCH_LOG:-warn}" "$TARGET/release/gitpulse" serve &
+SERVER=$!
+cleanup() {
+  kill "$SERVER" 2>/dev/null || true
+  wait "$SERVER" 2>/dev/null || true
+  psql "$ADMIN" -qc "drop database if exists \"$DB\" with (force)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+"$TARGET/release/examples/ingest_bench" "http://127.0.0.1:$PORT" "$DATABASE_URL" "$RUNS"

@@ -1,0 +1,169 @@
+//! Pushed commits: `POST .../commits` stores a batch (all or nothing, dedup by sha) and
+//! `GET .../status` reports the repository's sync state. These routes have their own
+//! per-IP limit (`SYNC_RATE_LIMIT_PER_MINUTE`) on top of the general quotas.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{AuthMethod, AuthUser, ClientIp, Scope};
+use crate::commit_batch::{self, CommitIn};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::extract::{Json, Path};
+use crate::state::AppState;
+use crate::store::audit::AuditEntry;
+use crate::store::commits;
+use crate::store::projects::{self, Repo};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(push_commits))
+        .routes(routes!(sync_status))
+        .route_layer(axum::middleware::from_fn(
+            crate::http::rate_limit::sync_rate_limit,
+        ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PushCommits {
+    /// 1 to 1000 commits, oldest first.
+    #[schema(value_type = Vec<CommitIn>)]
+    pub commits: Option<Vec<Value>>,
+    #[schema(example = "gitpulse 0.1.0")]
+    pub client_version: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CommitResult {
+    pub sha: String,
+    /// False when the commit was already stored (skipped).
+    pub inserted: bool,
+    /// Always null: a batch with an invalid commit is refused as a whole (400).
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PushResult {
+    pub total: usize,
+    pub inserted: usize,
+    pub skipped: usize,
+    pub errors: usize,
+    /// The last commit of the batch: everything up to it is stored.
+    pub last_ingested_sha: Option<String>,
+    pub details: Vec<CommitResult>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SyncStatus {
+    pub repo_id: i64,
+    /// pending, syncing, healthy or error.
+    pub status: String,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_ingested_sha: Option<String>,
+    pub total_commits: i64,
+    pub error_message: Option<String>,
+}
+
+async fn own_repo(state: &AppState, auth: &AuthUser, pid: i64, rid: i64) -> AppResult<Repo> {
+    projects::find_repo(&state.db, auth.user_id, Some(pid), rid)
+        .await?
+        .ok_or_else(|| AppError::not_found("Repository not found in this project"))
+}
+
+/// Push a batch of commits (API key with `sync:commits`, or a user session).
+#[utoipa::path(post, path = "/api/v1/sync/projects/{pid}/repos/{rid}/commits", tag = "sync",
+    params(("pid" = i64, Path, description = "Project id"), ("rid" = i64, Path, description = "Repository id")),
+    request_body = PushCommits, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored; already known commits are skipped", body = PushResult),
+        (status = 400, description = "Invalid batch (nothing stored), or not a push_client repository", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "API key without sync:commits", body = ErrorBody),
+        (status = 404, description = "No such project or repository of the caller's", body = ErrorBody),
+        (status = 429, description = "Too many sync requests from this address", body = ErrorBody),
+    ))]
+async fn push_commits(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path((pid, rid)): Path<(i64, i64)>,
+    Json(body): Json<PushCommits>,
+) -> AppResult<(StatusCode, Json<PushResult>)> {
+    auth.require_scope(Scope::SyncCommits)?;
+    let repo = own_repo(&state, &auth, pid, rid).await?;
+    if repo.sync_method != "push_client" {
+        return Err(AppError::bad_request(format!(
+            "Repository '{}' is synchronised by the server (sync_method '{}'); \
+             switch it to 'push_client' to push commits",
+            repo.name, repo.sync_method
+        )));
+    }
+    let batch = commit_batch::validate_batch(body.commits.as_deref())?;
+    let client_version = body
+        .client_version
+        .as_deref()
+        .map(|v| v.chars().take(100).collect::<String>());
+    let key_id = match auth.method {
+        AuthMethod::ApiKey { key_id } => Some(key_id),
+        AuthMethod::Jwt => None,
+    };
+    let entry = AuditEntry::new(auth.user_id, "commits.pushed", "repo", repo.id)
+        .details(json!({"project_id": pid, "client_version": client_version, "api_key_id": key_id}))
+        .ip(ip.as_deref());
+    let outcome = commits::ingest(&state.db, repo.id, &batch, Some(entry)).await?;
+    state
+        .metrics
+        .increment("gitpulse_commit_batches_total", &[("source", "push")]);
+    let details = batch
+        .iter()
+        .zip(&outcome.inserted)
+        .map(|(c, inserted)| CommitResult {
+            sha: c.sha.clone(),
+            inserted: *inserted,
+            error: None,
+        })
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(PushResult {
+            total: batch.len(),
+            inserted: outcome.inserted_count,
+            skipped: batch.len() - outcome.inserted_count,
+            errors: 0,
+            last_ingested_sha: outcome.last_ingested_sha,
+            details,
+        }),
+    ))
+}
+
+/// A repository's sync state (API key with `read:repos` or `sync:commits`).
+#[utoipa::path(get, path = "/api/v1/sync/projects/{pid}/repos/{rid}/status", tag = "sync",
+    params(("pid" = i64, Path, description = "Project id"), ("rid" = i64, Path, description = "Repository id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The repository's sync state", body = SyncStatus),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "API key without read:repos or sync:commits", body = ErrorBody),
+        (status = 404, description = "No such project or repository of the caller's", body = ErrorBody),
+        (status = 429, description = "Too many sync requests from this address", body = ErrorBody),
+    ))]
+async fn sync_status(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((pid, rid)): Path<(i64, i64)>,
+) -> AppResult<Json<SyncStatus>> {
+    auth.require_any_scope(&[Scope::ReadRepos, Scope::SyncCommits])?;
+    let repo = own_repo(&state, &auth, pid, rid).await?;
+    Ok(Json(SyncStatus {
+        repo_id: repo.id,
+        status: repo.sync_status,
+        last_sync_at: repo.last_sync_at,
+        last_ingested_sha: repo.last_ingested_sha,
+        total_commits: repo.total_commits,
+        error_message: repo.error_message,
+    }))
+}

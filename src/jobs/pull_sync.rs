@@ -1,0 +1,187 @@
+//! `pull` repositories: the server keeps a bare mirror of each one's `remote_url`,
+//! fetches it every `PULL_SYNC_INTERVAL_SECS`, and stores new commits through the same
+//! ingestion as pushes. Due repositories are claimed with `FOR UPDATE SKIP LOCKED` and a
+//! lease, so replicas never fetch the same repository at once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::commit_batch::{self, MAX_BATCH};
+use crate::git::{self, GitError};
+use crate::state::AppState;
+use crate::store::audit::AuditEntry;
+use crate::store::commits;
+
+/// Repositories claimed per round.
+const CLAIM_BATCH: i64 = 8;
+/// How long a claim holds; a replica that dies mid-fetch frees its repositories after it.
+const LEASE: &str = "15 minutes";
+const FETCH_TIMEOUT: Duration = Duration::from_secs(600);
+const READ_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug, sqlx::FromRow)]
+struct PullTarget {
+    id: i64,
+    user_id: i64,
+    remote_url: Option<String>,
+    last_ingested_sha: Option<String>,
+}
+
+/// Claims the due `pull` repositories and syncs them; returns how many were synced
+/// (successfully or not). Stops early, releasing its claims, when the process shuts down.
+pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
+    let mut done = 0;
+    loop {
+        let targets = claim_due(&state.db).await?;
+        if targets.is_empty() {
+            return Ok(done);
+        }
+        for target in targets {
+            let id = target.id;
+            tokio::select! {
+                () = state.shutdown.cancelled() => {
+                    release(&state.db, id).await?;
+                    continue;
+                }
+                result = pull_one(state, &target) => {
+                    if let Err(message) = result {
+                        tracing::warn!(repo_id = id, error = %message, "pull sync failed");
+                        commits::mark_error(&state.db, id, &message).await?;
+                    }
+                }
+            }
+            finish(&state.db, id, state.config.pull_sync_interval_secs).await?;
+            done += 1;
+        }
+        if state.shutdown.is_cancelled() {
+            return Ok(done);
+        }
+    }
+}
+
+async fn claim_due(db: &PgPool) -> Result<Vec<PullTarget>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "with due as (
+             select id from project_repos
+             where sync_method = 'pull'
+               and coalesce(next_pull_at, '-infinity') <= now()
+               and coalesce(pull_lease_until, '-infinity') < now()
+             order by next_pull_at nulls first
+             limit $1
+             for update skip locked)
+         update project_repos r
+         set pull_lease_until = now() + interval '{LEASE}', sync_status = 'syncing'
+         from due, projects p
+         where r.id = due.id and p.id = r.project_id
+         returning r.id, p.user_id, r.remote_url, r.last_ingested_sha"
+    ))
+    .bind(CLAIM_BATCH)
+    .fetch_all(db)
+    .await
+}
+
+async fn finish(db: &PgPool, id: i64, interval_secs: u64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update project_repos
+         set pull_lease_until = null, next_pull_at = now() + make_interval(secs => $2)
+         where id = $1",
+    )
+    .bind(id)
+    .bind(interval_secs as f64)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+async fn release(db: &PgPool, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update project_repos set pull_lease_until = null where id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Fetches the mirror and ingests what is new; the error is a message for the repo's owner.
+async fn pull_one(state: &AppState, target: &PullTarget) -> Result<(), String> {
+    let config = &state.config;
+    let url = target.remote_url.as_deref().unwrap_or_default();
+    let remote = git::UrlPolicy::from_config(config)
+        .check(url)
+        .map_err(|why| format!("remote_url refused: {why}"))?;
+    let mirror = mirror_path(&config.pull_mirror_dir, target.id, url);
+    git::update_mirror(&remote, &mirror, FETCH_TIMEOUT)
+        .await
+        .map_err(|e| format!("fetching {url} failed: {}", git_message(&e)))?;
+    if !git::has_commit(&mirror, "HEAD", READ_TIMEOUT)
+        .await
+        .map_err(|e| git_message(&e))?
+    {
+        // An empty repository: nothing to ingest yet.
+        return ingest(state, target, &[]).await;
+    }
+    let since = match target.last_ingested_sha.as_deref() {
+        Some(sha) if is_known_ancestor(&mirror, sha).await => Some(sha),
+        _ => None,
+    };
+    let history = git::log(&mirror, "HEAD", since, READ_TIMEOUT)
+        .await
+        .map_err(|e| git_message(&e))?;
+    if history.is_empty() {
+        return ingest(state, target, &[]).await;
+    }
+    for chunk in history.chunks(MAX_BATCH) {
+        let values: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|c| serde_json::to_value(commit_batch::from_git(c)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("could not encode commits: {e}"))?;
+        let batch = commit_batch::validate_batch(Some(&values))
+            .map_err(|e| format!("git history did not validate: {e}"))?;
+        ingest(state, target, &batch).await?;
+    }
+    Ok(())
+}
+
+async fn ingest(
+    state: &AppState,
+    target: &PullTarget,
+    batch: &[commits::NewCommit],
+) -> Result<(), String> {
+    let audit = (!batch.is_empty())
+        .then(|| AuditEntry::new(target.user_id, "commits.pulled", "repo", target.id));
+    commits::ingest(&state.db, target.id, batch, audit)
+        .await
+        .map_err(|e| {
+            tracing::error!(repo_id = target.id, error = %e, "storing pulled commits failed");
+            "storing commits failed (database error)".to_string()
+        })?;
+    if !batch.is_empty() {
+        state
+            .metrics
+            .increment("gitpulse_commit_batches_total", &[("source", "pull")]);
+    }
+    Ok(())
+}
+
+async fn is_known_ancestor(mirror: &std::path::Path, sha: &str) -> bool {
+    let known = git::has_commit(mirror, sha, READ_TIMEOUT)
+        .await
+        .unwrap_or(false);
+    known
+        && git::is_ancestor(mirror, sha, "HEAD", READ_TIMEOUT)
+            .await
+            .unwrap_or(false)
+}
+
+/// One mirror per repository and URL: a changed URL starts a fresh mirror.
+fn mirror_path(base: &std::path::Path, repo_id: i64, url: &str) -> PathBuf {
+    let digest = hex::encode(Sha256::digest(url.as_bytes()));
+    base.join(format!("repo-{repo_id}-{}.git", &digest[..16]))
+}
+
+fn git_message(error: &GitError) -> String {
+    error.to_string()
+}

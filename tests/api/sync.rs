@@ -1,0 +1,382 @@
+//! Projects, repositories and pushed commits: batches, dedup, validation, ownership.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::push::{
+    create_key, create_project, create_repo, fake_commit, fake_commits, push_path, sha,
+    status_path, stored_commits, user_with_repo,
+};
+use crate::support::{TestApp, json_of};
+
+#[tokio::test]
+async fn a_thousand_commits_then_a_resend_then_a_mixed_batch() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let (_, key) = create_key(&app, &jwt, json!({"scopes": "sync:commits"})).await;
+    let push = push_path(project, repo);
+
+    let (status, before) = json_of(app.get(&status_path(project, repo), Some(&key)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(before["status"], "pending");
+    assert!(before["last_ingested_sha"].is_null());
+
+    let body = json!({"commits": fake_commits(0..1000), "client_version": "test 1.0"});
+    let (status, result) = json_of(app.post_json(&push, &body, Some(&key)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    assert_eq!(
+        (result["total"].as_i64(), result["inserted"].as_i64()),
+        (Some(1000), Some(1000))
+    );
+    assert_eq!(
+        (result["skipped"].as_i64(), result["errors"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(result["last_ingested_sha"], sha(999));
+    assert_eq!(
+        result["details"][0],
+        json!({"sha": sha(0), "inserted": true, "error": null})
+    );
+    assert_eq!(stored_commits(&app, repo).await, 1000);
+
+    let (status, result) = json_of(app.post_json(&push, &body, Some(&key)).await).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        (result["inserted"].as_i64(), result["skipped"].as_i64()),
+        (Some(0), Some(1000))
+    );
+    assert_eq!(result["details"][5]["inserted"], false);
+
+    let body = json!({"commits": fake_commits(900..1100)});
+    let (_, result) = json_of(app.post_json(&push, &body, Some(&key)).await).await;
+    assert_eq!(
+        (result["inserted"].as_i64(), result["skipped"].as_i64()),
+        (Some(100), Some(100))
+    );
+    assert_eq!(stored_commits(&app, repo).await, 1100);
+
+    let (_, after) = json_of(app.get(&status_path(project, repo), Some(&key)).await).await;
+    assert_eq!(after["status"], "healthy");
+    assert_eq!(after["total_commits"], 1100);
+    assert_eq!(after["last_ingested_sha"], sha(1099));
+    assert_eq!(after["repo_id"], repo);
+    assert!(after["last_sync_at"].as_str().is_some());
+    assert!(after["error_message"].is_null());
+
+    // Stored as given, with emails lowercased.
+    let (email, title): (String, String) = sqlx::query_as(
+        "select author_email, message_title from repo_commits where repo_id = $1 and sha = $2",
+    )
+    .bind(repo)
+    .bind(sha(7))
+    .fetch_one(&app.state.db)
+    .await
+    .expect("row");
+    assert_eq!(
+        (email.as_str(), title.as_str()),
+        ("alice@example.com", "Commit number 7")
+    );
+
+    // Each push is audited.
+    let (_, logs) = json_of(app.get("/api/v1/audit-logs", Some(&jwt)).await).await;
+    let pushed = &logs["data"][0];
+    assert_eq!(pushed["action"], "commits.pushed");
+    assert_eq!(pushed["details"]["inserted"], 100);
+    assert_eq!(logs["pagination"]["total"], 4, "key creation + 3 pushes");
+}
+
+#[tokio::test]
+async fn invalid_batches_store_nothing_and_name_the_problem() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    let cases = [
+        (3, "sha", json!("not-a-sha")),
+        (1, "commit_date", json!("yesterday")),
+        (2, "message_title", json!("")),
+        (4, "message_title", json!("x".repeat(501))),
+        (0, "author_name", json!("n".repeat(256))),
+        (5, "additions", json!(-1)),
+        (6, "author_email", json!(null)),
+        (7, "message_body", json!("nul \u{0000} byte")),
+        (8, "is_merge", json!("yes")),
+    ];
+    for (index, field, value) in cases {
+        let mut commits = fake_commits(0..10);
+        commits[index][field] = value;
+        let (status, body) = json_of(
+            app.post_json(&push, &json!({"commits": commits}), Some(&jwt))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        let name = format!("commits[{index}].{field}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(&name)),
+            "{name}: {body}"
+        );
+        assert_eq!(body["errors"][0]["field"], name);
+    }
+    let mut commits = fake_commits(0..10);
+    commits[9] = fake_commit(2);
+    commits[9]["sha"] = json!(sha(2).to_uppercase());
+    let (status, body) = json_of(
+        app.post_json(&push, &json!({"commits": commits}), Some(&jwt))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("duplicate sha")),
+        "{body}"
+    );
+
+    for body in [
+        json!({"commits": []}),
+        json!({"commits": fake_commits(0..1001)}),
+        json!({}),
+    ] {
+        let (status, error) = json_of(app.post_json(&push, &body, Some(&jwt)).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    }
+    assert_eq!(stored_commits(&app, repo).await, 0, "nothing stored");
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(state["status"], "pending");
+}
+
+#[tokio::test]
+async fn other_users_objects_are_404_and_pull_repos_refuse_pushes() {
+    let app = TestApp::spawn_with(|c| c.backup_allow_local = true).await;
+    let (alice, project, repo) = user_with_repo(&app, "alice").await;
+    let bob = app.register("bob").await;
+    let (_, bob_key) = create_key(&app, &bob, json!({})).await;
+    let body = json!({"commits": fake_commits(0..2)});
+    for token in [&bob, &bob_key] {
+        assert_eq!(
+            app.post_json(&push_path(project, repo), &body, Some(token))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&status_path(project, repo), Some(token))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    let path = format!("/api/v1/projects/{project}/repos");
+    assert_eq!(
+        app.get(&path, Some(&bob)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let new_repo = json!({"name": "x", "sync_method": "push_client"});
+    assert_eq!(
+        app.post_json(&path, &new_repo, Some(&bob)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let patch = format!("/api/v1/repos/{repo}");
+    let switch = json!({"sync_method": "pull", "remote_url": "/tmp/x"});
+    assert_eq!(
+        app.send_json(Method::PATCH, &patch, &switch, Some(&bob))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, bobs_projects) = json_of(app.get("/api/v1/projects", Some(&bob)).await).await;
+    assert_eq!(bobs_projects, json!([]));
+
+    // A repository in another of alice's projects is not reachable through this one.
+    let other = create_project(&app, &alice, "other").await;
+    assert_eq!(
+        app.post_json(&push_path(other, repo), &body, Some(&alice))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Switching to pull: pushes are refused with 400 and the change is audited.
+    let (status, updated) = json_of(
+        app.send_json(Method::PATCH, &patch, &switch, Some(&alice))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["sync_method"], "pull");
+    let (status, error) = json_of(
+        app.post_json(&push_path(project, repo), &body, Some(&alice))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("push_client")),
+        "{error}"
+    );
+    let (_, logs) = json_of(app.get("/api/v1/audit-logs", Some(&alice)).await).await;
+    assert_eq!(logs["data"][0]["action"], "repo.sync_method_changed");
+    assert_eq!(logs["data"][0]["details"]["to"], "pull");
+}
+
+#[tokio::test]
+async fn projects_and_repositories() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let project = create_project(&app, &alice, "web-app").await;
+    let (status, error) = json_of(
+        app.post_json(
+            "/api/v1/projects",
+            &json!({"name": "Again", "slug": "web-app"}),
+            Some(&alice),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already taken"))
+    );
+    let (status, error) = json_of(
+        app.post_json("/api/v1/projects", &json!({}), Some(&alice))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["message"], "Missing required fields: name, slug");
+    let bad_slug = json!({"name": "x", "slug": "Not A Slug"});
+    assert_eq!(
+        app.post_json("/api/v1/projects", &bad_slug, Some(&alice))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    // Slugs are per user.
+    let bob = app.register("bob").await;
+    create_project(&app, &bob, "web-app").await;
+
+    let (status, list) = json_of(app.get("/api/v1/projects", Some(&alice)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["slug"], "web-app");
+
+    let path = format!("/api/v1/projects/{project}/repos");
+    let (status, repo) = json_of(
+        app.post_json(
+            &path,
+            &json!({"name": "api", "remote_url": "https://github.com/a/api"}),
+            Some(&alice),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{repo}");
+    assert_eq!(repo["sync_method"], "push_client", "the default");
+    assert_eq!(repo["status"], "pending");
+    let (status, repo) = json_of(app.post_json(&path, &json!({"name": "mirror", "remote_url": "https://github.com/a/b", "sync_method": "pull"}), Some(&alice)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{repo}");
+    assert_eq!(repo["sync_method"], "pull", "the method given is honoured");
+    for (body, needle) in [
+        (json!({"name": "api"}), "already has"),
+        (json!({"name": "p", "sync_method": "pull"}), "remote_url"),
+        (
+            json!({"name": "p", "sync_method": "pull", "remote_url": "https://evil.example/x"}),
+            "not allowed",
+        ),
+        (
+            json!({"name": "p", "sync_method": "pull", "remote_url": "--upload-pack=touch /tmp/x"}),
+            "'-'",
+        ),
+        (
+            json!({"name": "p", "sync_method": "pull", "remote_url": "ext::sh -c id"}),
+            "remote_url",
+        ),
+        (
+            json!({"name": "p", "sync_method": "pull", "remote_url": "/tmp/local"}),
+            "local",
+        ),
+        (
+            json!({"name": "p", "sync_method": "carrier-pigeon"}),
+            "sync_method",
+        ),
+    ] {
+        let (status, error) = json_of(app.post_json(&path, &body, Some(&alice)).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle)),
+            "{body}: {error}"
+        );
+    }
+    let (_, repos) = json_of(app.get(&path, Some(&alice)).await).await;
+    assert_eq!(repos.as_array().map(Vec::len), Some(2));
+    let id = repos[1]["id"].as_i64().expect("id");
+    let (status, repo) = json_of(
+        app.send_json(
+            Method::PATCH,
+            &format!("/api/v1/repos/{id}"),
+            &json!({"sync_method": "push_client"}),
+            Some(&alice),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(repo["sync_method"], "push_client");
+    let missing = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/repos/{id}"),
+            &json!({}),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let id_push = create_repo(&app, &alice, project, json!({"name": "third"})).await;
+    assert!(id_push > id);
+}
+
+#[tokio::test]
+async fn sync_routes_have_their_own_per_ip_limit() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limit_enabled = true;
+        c.sync_rate_limit_per_minute = 3;
+    })
+    .await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let status = status_path(project, repo);
+    for _ in 0..3 {
+        assert_eq!(app.get(&status, Some(&jwt)).await.status(), StatusCode::OK);
+    }
+    let response = app
+        .post_json(
+            &push_path(project, repo),
+            &json!({"commits": fake_commits(0..1)}),
+            Some(&jwt),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("secs");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let (_, body) = json_of(response).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Too many requests"))
+    );
+    // Other routes are not affected by the sync limit.
+    assert_eq!(
+        app.get("/api/v1/projects", Some(&jwt)).await.status(),
+        StatusCode::OK
+    );
+}
