@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::JwtKeys;
 use crate::config::Config;
+use crate::crypto::TokenCipher;
 use crate::github::GitHubClient;
 use crate::metrics::Metrics;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
     pub github: Arc<GitHubClient>,
+    /// Encrypts the OAuth tokens of GitHub integrations.
+    pub token_cipher: Arc<TokenCipher>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
 }
@@ -31,12 +34,17 @@ impl AppState {
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
         let metrics = Arc::new(Metrics::default());
         let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
+        let token_cipher = TokenCipher::load(
+            config.token_encryption_key.as_ref().map(|k| k.expose()),
+            &config.token_encryption_key_file,
+        )?;
         Ok(Self {
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),
             metrics,
             github: Arc::new(github),
+            token_cipher: Arc::new(token_cipher),
             shutdown: CancellationToken::new(),
         })
     }
@@ -48,6 +56,8 @@ pub enum StateError {
     Settings(#[from] sqlx::Error),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(reqwest::Error),
+    #[error(transparent)]
+    TokenKey(#[from] crate::crypto::KeyError),
 }
 
 /// 64 hex characters from the OS random generator.
