@@ -20,6 +20,7 @@
 
 mod fixtures;
 mod http;
+mod integration;
 mod layer;
 mod log;
 mod routes;
