@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod data;
 pub mod db;
 pub mod error;
 pub mod event_stats;

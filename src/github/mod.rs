@@ -4,6 +4,7 @@
 
 mod client;
 mod link;
+pub mod oauth;
 mod tokens;
 
 pub use client::{GitHubClient, GitHubError, GitHubRequest, GitHubResponse, RetryPolicy};

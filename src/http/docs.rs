@@ -17,6 +17,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     tags(
         (name = "auth", description = "Accounts and access tokens"),
         (name = "repositories", description = "Tracked repositories and their event statistics"),
+        (name = "integration", description = "The caller's GitHub integration: status, resync, removal"),
+        (name = "data", description = "Query and search the caller's synced GitHub data"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]

@@ -2,8 +2,11 @@
 //! together with the OpenAPI document and the middleware stack.
 
 pub mod auth;
+pub mod data;
 pub mod docs;
 pub mod extract;
+pub mod github_oauth;
+pub mod integration;
 mod middleware;
 pub mod ops;
 pub mod rate_limit;
@@ -37,6 +40,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
         .merge(repositories::router())
+        .merge(
+            github_oauth::router()
+                .merge(integration::router())
+                .merge(data::router()),
+        )
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
 
+pub mod integration_sync;
 pub mod poller;
 
 /// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).

@@ -4,8 +4,10 @@
 mod auth;
 mod cli;
 mod config_example;
+mod data_api;
 mod errors;
 mod fake_github;
+mod integration;
 mod ops;
 mod poller;
 mod rate_limit;
