@@ -686,7 +686,7 @@ pub(crate) async fn commits(
     if let Some(since) = since(&req) {
         list.retain(|c| c.date >= since);
     }
-    list.sort_by(|a, b| b.date.cmp(&a.date));
+    list.sort_by_key(|c| std::cmp::Reverse(c.date));
     list_json(&req, &list, ListOpts::default(), |c| {
         commit_json(&state, &req.base, &repo, c)
     })
