@@ -182,6 +182,16 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_configured_key_is_a_config_error_naming_the_setting() {
+        let config = crate::config::Config {
+            token_encryption_key: Some(crate::config::Secret::new("not-a-key")),
+            ..crate::config::Config::default()
+        };
+        let err = config.validate().expect_err("rejected");
+        assert!(err.to_string().contains("TOKEN_ENCRYPTION_KEY"), "{err}");
+    }
+
+    #[test]
     fn round_trip_with_fresh_nonces() {
         let cipher = TokenCipher::new(&[3u8; 32]);
         let a = cipher.encrypt("gho_secret");
