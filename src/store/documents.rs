@@ -89,15 +89,15 @@ pub struct DocumentQuery<'a> {
 }
 
 /// The page's documents and the number of documents matching in all.
+///
+/// One scan serves both: the total is a window count over the matches, computed before the
+/// limit. Only a page past the end (no rows, so no count) needs a second, counting query.
 pub async fn query(db: &PgPool, q: &DocumentQuery<'_>) -> Result<(Vec<Value>, i64), sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query(STATEMENT_TIMEOUT).execute(&mut *tx).await?;
 
-    let mut count = QueryBuilder::<Postgres>::new("select count(*) from github_documents");
-    push_where(&mut count, q);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
-
-    let mut page = QueryBuilder::<Postgres>::new("select doc from github_documents");
+    let mut page =
+        QueryBuilder::<Postgres>::new("select doc, count(*) over () from github_documents");
     push_where(&mut page, q);
     page.push(" order by ");
     if let Some(path) = q.sort_by {
@@ -113,9 +113,18 @@ pub async fn query(db: &PgPool, q: &DocumentQuery<'_>) -> Result<(Vec<Value>, i6
     page.push_bind(q.limit);
     page.push(" offset ");
     page.push_bind(q.offset);
-    let docs: Vec<Value> = page.build_query_scalar().fetch_all(&mut *tx).await?;
+    let rows: Vec<(Value, i64)> = page.build_query_as().fetch_all(&mut *tx).await?;
+    let total = match rows.first() {
+        Some((_, total)) => *total,
+        None if q.offset == 0 => 0,
+        None => {
+            let mut count = QueryBuilder::<Postgres>::new("select count(*) from github_documents");
+            push_where(&mut count, q);
+            count.build_query_scalar().fetch_one(&mut *tx).await?
+        }
+    };
     tx.commit().await?;
-    Ok((docs, total))
+    Ok((rows.into_iter().map(|(doc, _)| doc).collect(), total))
 }
 
 /// Up to `limit` documents per collection whose search fields contain `keyword`, with the
