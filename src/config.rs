@@ -69,6 +69,7 @@ pub struct Config {
     pub github_client_id: Option<String>,
     pub github_client_secret: Option<Secret>,
     pub token_encryption_key: Option<Secret>,
+    pub token_encryption_key_file: PathBuf,
 
     pub scheduler_enabled: bool,
     pub events_poll_interval_secs: u64,
@@ -110,6 +111,7 @@ impl Default for Config {
             github_client_id: None,
             github_client_secret: None,
             token_encryption_key: None,
+            token_encryption_key_file: PathBuf::from("./data/token-encryption.key"),
             scheduler_enabled: true,
             events_poll_interval_secs: 300,
             events_keep_per_repo: 500,
@@ -233,6 +235,11 @@ impl Config {
             .map(Some));
         set!(token_encryption_key, "TOKEN_ENCRYPTION_KEY", |v| secret(v)
             .map(Some));
+        set!(
+            token_encryption_key_file,
+            "TOKEN_ENCRYPTION_KEY_FILE",
+            |v: &str| Ok(PathBuf::from(v))
+        );
         set!(scheduler_enabled, "SCHEDULER_ENABLED", boolean);
         set!(
             events_poll_interval_secs,
@@ -301,6 +308,11 @@ impl Config {
             && secret.expose().len() < 32
         {
             return fail("JWT_SECRET", "must be at least 32 characters long");
+        }
+        if let Some(key) = &self.token_encryption_key
+            && let Err(why) = crate::crypto::parse_key(key.expose())
+        {
+            return fail("TOKEN_ENCRYPTION_KEY", &why);
         }
         if self.database_max_connections == 0 {
             return fail("DATABASE_MAX_CONNECTIONS", "must be at least 1");

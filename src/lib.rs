@@ -9,6 +9,8 @@ pub mod cli;
 pub mod client;
 pub mod commit_batch;
 pub mod config;
+pub mod crypto;
+pub mod data;
 pub mod db;
 pub mod error;
 pub mod event_stats;

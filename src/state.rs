@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
+use crate::crypto::TokenCipher;
 use crate::github::GitHubClient;
 use crate::metrics::Metrics;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub github: Arc<GitHubClient>,
     /// Verified API keys (cache) and their pending usage counts.
     pub api_keys: Arc<ApiKeyAuth>,
+    /// Encrypts the OAuth tokens of GitHub integrations.
+    pub token_cipher: Arc<TokenCipher>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
     /// Wakes this process's backup worker when a webhook queues a backup.
@@ -35,6 +38,10 @@ impl AppState {
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
         let metrics = Arc::new(Metrics::default());
         let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
+        let token_cipher = TokenCipher::load(
+            config.token_encryption_key.as_ref().map(|k| k.expose()),
+            &config.token_encryption_key_file,
+        )?;
         Ok(Self {
             db,
             config: Arc::new(config),
@@ -42,6 +49,7 @@ impl AppState {
             metrics,
             github: Arc::new(github),
             api_keys: Arc::new(ApiKeyAuth::default()),
+            token_cipher: Arc::new(token_cipher),
             shutdown: CancellationToken::new(),
             backup_wakeup: Arc::default(),
         })
@@ -54,6 +62,8 @@ pub enum StateError {
     Settings(#[from] sqlx::Error),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(reqwest::Error),
+    #[error(transparent)]
+    TokenKey(#[from] crate::crypto::KeyError),
 }
 
 /// 64 hex characters from the OS random generator.

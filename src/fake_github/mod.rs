@@ -21,6 +21,7 @@
 mod fixtures;
 mod graphql;
 mod http;
+mod integration;
 mod layer;
 mod log;
 mod routes;

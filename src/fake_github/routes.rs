@@ -13,7 +13,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderName};
 use axum::middleware;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
+
+use super::integration;
 
 use super::fixtures::{event_json, rate_limit_json, repo_json, user_json};
 use super::http::{ListOpts, Req, list_json, not_found, ok_json, put};
@@ -33,6 +35,20 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/events", get(repo_events))
         .route("/graphql", axum::routing::post(super::graphql::answer))
+        .route("/login/oauth/authorize", get(integration::authorize_page))
+        .route("/login/oauth/access_token", post(integration::access_token))
+        .route("/user", get(integration::authenticated_user))
+        .route("/user/orgs", get(integration::user_orgs))
+        .route("/user/repos", get(integration::authenticated_user_repos))
+        .route("/orgs/{org}/repos", get(integration::org_repos))
+        .route("/orgs/{org}/members", get(integration::org_members))
+        .route("/repos/{owner}/{repo}/commits", get(integration::commits))
+        .route("/repos/{owner}/{repo}/pulls", get(integration::pulls))
+        .route("/repos/{owner}/{repo}/issues", get(integration::issues))
+        .route(
+            "/repos/{owner}/{repo}/issues/events",
+            get(integration::issue_events),
+        )
         .fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), github_layer))

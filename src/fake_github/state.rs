@@ -106,6 +106,7 @@ struct Inner {
 pub(crate) struct State {
     pub base_url: String,
     pub log: RequestLog,
+    pub(crate) integration: super::integration::IntegrationData,
     inner: Mutex<Inner>,
 }
 
@@ -160,6 +161,7 @@ impl State {
         State {
             base_url,
             log: RequestLog::default(),
+            integration: Default::default(),
             inner: Mutex::new(Inner {
                 users: BTreeMap::new(),
                 repos: BTreeMap::new(),

@@ -6,6 +6,7 @@ mod client;
 pub mod daily_stats;
 pub mod graphql;
 mod link;
+pub mod oauth;
 mod tokens;
 
 pub use client::{GitHubClient, GitHubError, GitHubRequest, GitHubResponse, RetryPolicy};

@@ -18,6 +18,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         (name = "auth", description = "Accounts and access tokens"),
         (name = "repositories", description = "Tracked repositories and their event statistics"),
         (name = "accounts", description = "Tracked GitHub accounts and daily repository statistics"),
+        (name = "integration", description = "The caller's GitHub integration: status, resync, removal"),
+        (name = "data", description = "Query and search the caller's synced GitHub data"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "backups", description = "Repository backups triggered by GitHub push webhooks"),
         (name = "api-keys", description = "API keys (Bearer gp_...), who am I, and the audit log"),

@@ -6,8 +6,11 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod data;
 pub mod docs;
 pub mod extract;
+pub mod github_oauth;
+pub mod integration;
 mod middleware;
 pub mod ops;
 pub mod projects;
@@ -53,6 +56,11 @@ fn api_routes() -> OpenApiRouter<AppState> {
                 .merge(projects::router())
                 .merge(sync::router())
                 .merge(audit::router()),
+        )
+        .merge(
+            github_oauth::router()
+                .merge(integration::router())
+                .merge(data::router()),
         )
 }
 

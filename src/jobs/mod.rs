@@ -13,6 +13,7 @@ use crate::state::AppState;
 
 pub mod backups;
 pub mod daily_stats;
+pub mod integration_sync;
 pub mod poller;
 pub mod pull_sync;
 

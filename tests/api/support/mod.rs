@@ -31,12 +31,14 @@ pub fn fresh_database_name() -> String {
     format!("gitpulse_test_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Settings for tests: a fresh database, a fixed JWT key, limits off.
+/// Settings for tests: a fresh database, a fixed token encryption key, limits off.
 pub fn test_config(database: &str) -> Config {
     Config {
         database_url: Secret::new(database_url(database)),
         database_max_connections: 5,
         rate_limit_enabled: false,
+        // A fixed key, so no test writes a key file into the working directory.
+        token_encryption_key: Some(Secret::new("7".repeat(64))),
         ..Config::default()
     }
 }

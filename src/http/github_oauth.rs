@@ -1,0 +1,294 @@
+//! "Sign in with GitHub": the OAuth web flow that signs people in (creating an account on
+//! first login) or links a signed-in user's GitHub account, and stores the integration.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::bearer_token;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::github::oauth::{self, ExchangeError};
+use crate::github::{GitHubError, GitHubRequest};
+use crate::http::extract::{Json, Query};
+use crate::jobs::integration_sync;
+use crate::state::AppState;
+use crate::store::integrations::{self, NewIntegration};
+use crate::store::oauth_states::{self, StateProblem};
+use crate::store::users::{self, User};
+
+/// How long a login started at `/auth/github/login` may take.
+const STATE_TTL_SECS: i64 = 600;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(github_login))
+        .routes(routes!(github_callback))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeUrl {
+    /// Send the browser here; GitHub comes back to `/auth/github/callback`.
+    pub authorize_url: String,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct CallbackParams {
+    /// The authorization code GitHub appended.
+    pub code: Option<String>,
+    /// The `state` issued by `/auth/github/login`.
+    pub state: Option<String>,
+    /// Set by GitHub when the person declined (e.g. `access_denied`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackResponse {
+    #[schema(example = "GitHub integration successful")]
+    pub message: &'static str,
+    #[schema(example = "connected")]
+    pub status: &'static str,
+    /// The GitHub profile (`GET /user`).
+    #[schema(value_type = Object)]
+    pub user: Value,
+    /// A gitpulse access token for the signed-in (or linking) user.
+    pub access_token: String,
+    #[schema(example = "bearer")]
+    pub token_type: &'static str,
+}
+
+fn unconfigured() -> AppError {
+    AppError::Unavailable(
+        "Sign in with GitHub is not configured on this server (set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET)"
+            .into(),
+    )
+}
+
+/// Start "Sign in with GitHub" (or link GitHub to the signed-in caller).
+///
+/// Redirects (307) to GitHub's authorize page; with `Accept: application/json` it answers
+/// the URL instead. A bearer token is optional: with one, the GitHub account is linked to
+/// that user; without, the callback signs the person in.
+#[utoipa::path(get, path = "/auth/github/login", tag = "auth", security((), ("bearer" = [])),
+    responses(
+        (status = 307, description = "Redirect to GitHub's authorize page"),
+        (status = 200, description = "The authorize URL (with Accept: application/json)", body = AuthorizeUrl),
+        (status = 401, description = "A bearer token was sent but is invalid or expired", body = ErrorBody),
+        (status = 503, description = "The OAuth app is not configured", body = ErrorBody),
+    ))]
+async fn github_login(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let (client_id, _) = oauth::credentials(&state.config).ok_or_else(unconfigured)?;
+    let user_id = match bearer_token(&headers) {
+        None => None,
+        Some(token) => Some(state.jwt.verify(token).map_err(|_| {
+            AppError::Unauthorized(
+                "Invalid or expired token; sign in again, or start without a token".into(),
+            )
+        })?),
+    };
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let oauth_state = URL_SAFE_NO_PAD.encode(bytes);
+    oauth_states::create(&state.db, &hash(&oauth_state), user_id, STATE_TTL_SECS).await?;
+    let url =
+        oauth::authorize_url(&state.config, client_id, &oauth_state).map_err(AppError::internal)?;
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if wants_json {
+        return Ok(Json(AuthorizeUrl { authorize_url: url }).into_response());
+    }
+    Ok((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, url)]).into_response())
+}
+
+/// GitHub's redirect back: checks `state`, exchanges `code`, stores the integration and
+/// starts its first sync in the background.
+#[utoipa::path(get, path = "/auth/github/callback", tag = "auth", params(CallbackParams),
+    responses(
+        (status = 200, description = "Signed in (or linked); the first sync runs in the background", body = CallbackResponse),
+        (status = 400, description = "Missing, unknown, used or expired state; refused code; GitHub account linked to someone else", body = ErrorBody),
+        (status = 503, description = "The OAuth app is not configured, or GitHub is unavailable", body = ErrorBody),
+    ))]
+async fn github_callback(
+    State(state): State<AppState>,
+    Query(params): Query<CallbackParams>,
+) -> AppResult<Json<CallbackResponse>> {
+    oauth::credentials(&state.config).ok_or_else(unconfigured)?;
+    if let Some(error) = params.error.as_deref() {
+        let description = params.error_description.as_deref().unwrap_or("no details");
+        return Err(AppError::bad_request(format!(
+            "GitHub did not authorize gitpulse ({error}): {description}"
+        )));
+    }
+    let oauth_state = params
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| restart("Missing OAuth state"))?;
+    let code = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AppError::bad_request("Missing required fields: code"))?;
+    let remembered = match oauth_states::consume(&state.db, &hash(oauth_state)).await? {
+        Ok(user_id) => user_id,
+        Err(StateProblem::Unknown) => return Err(restart("Unknown OAuth state")),
+        Err(StateProblem::Used) => return Err(restart("This OAuth state was already used")),
+        Err(StateProblem::Expired) => return Err(restart("This OAuth state has expired")),
+    };
+
+    let grant = oauth::exchange_code(&state.config, code)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::Refused { .. } => restart(&e.to_string()),
+            ExchangeError::Unavailable(_) => AppError::Unavailable(e.to_string()),
+        })?;
+    let profile = github_profile(&state, &grant.access_token).await?;
+    let (github_id, github_login) = match (profile["id"].as_i64(), profile["login"].as_str()) {
+        (Some(id), Some(login)) => (id, login.to_string()),
+        _ => {
+            return Err(AppError::Unavailable(
+                "GitHub's profile answer has no id or login".into(),
+            ));
+        }
+    };
+
+    let user = match remembered {
+        Some(user_id) => link(&state, user_id, github_id, &github_login).await?,
+        None => sign_in(&state, github_id, &github_login).await?,
+    };
+    let ciphertext = state.token_cipher.encrypt(&grant.access_token);
+    let integration = integrations::upsert(
+        &state.db,
+        &NewIntegration {
+            user_id: user.id,
+            github_id,
+            github_login: &github_login,
+            profile: &profile,
+            token_ciphertext: &ciphertext,
+            scope: grant.scope.as_deref(),
+        },
+    )
+    .await?;
+    tracing::info!(user_id = user.id, github_id, "GitHub integration connected");
+    if let Some(sync) = integration_sync::claim(&state, integration.id, false).await? {
+        sync.spawn();
+    }
+    let access_token = state.jwt.issue(user.id).map_err(AppError::internal)?;
+    Ok(Json(CallbackResponse {
+        message: "GitHub integration successful",
+        status: "connected",
+        user: profile,
+        access_token,
+        token_type: "bearer",
+    }))
+}
+
+fn restart(problem: &str) -> AppError {
+    AppError::bad_request(format!("{problem}; start again at /auth/github/login"))
+}
+
+fn hash(oauth_state: &str) -> Vec<u8> {
+    Sha256::digest(oauth_state.as_bytes()).to_vec()
+}
+
+/// `GET /user` with the new token.
+async fn github_profile(state: &AppState, token: &str) -> AppResult<Value> {
+    let response = state
+        .github
+        .send(GitHubRequest {
+            path_or_url: "/user",
+            token: Some(token),
+            ..GitHubRequest::default()
+        })
+        .await
+        .map_err(|e| match e {
+            GitHubError::Status { status: 401, .. } => {
+                restart("GitHub did not accept the new token")
+            }
+            other => AppError::Unavailable(format!("Could not read the GitHub profile: {other}")),
+        })?;
+    response
+        .json()
+        .map_err(|e| AppError::Unavailable(format!("Could not read the GitHub profile: {e}")))
+}
+
+/// Links the GitHub account to the user who started the flow.
+async fn link(state: &AppState, user_id: i64, github_id: i64, login: &str) -> AppResult<User> {
+    let user = users::find(&state.db, user_id)
+        .await?
+        .ok_or_else(|| restart("The account that started this login no longer exists"))?;
+    if !users::link_github(&state.db, user.id, github_id, login).await? {
+        return Err(AppError::bad_request(
+            "This GitHub account is already linked to another gitpulse user",
+        ));
+    }
+    Ok(user)
+}
+
+/// Logs in the user linked to the GitHub account, creating one on first login.
+async fn sign_in(state: &AppState, github_id: i64, login: &str) -> AppResult<User> {
+    if let Some(user) = users::find_by_github_id(&state.db, github_id).await? {
+        users::link_github(&state.db, user.id, github_id, login).await?;
+        return Ok(user);
+    }
+    let base = username_base(login);
+    for attempt in 1..=20u32 {
+        let candidate = match attempt {
+            1 => base.clone(),
+            20 => format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            n => format!("{base}-{n}"),
+        };
+        if let Some(user) =
+            users::create_for_github(&state.db, &candidate, github_id, login).await?
+        {
+            tracing::info!(user_id = user.id, "created a user on first GitHub sign-in");
+            return Ok(user);
+        }
+        // Either the name is taken, or a concurrent sign-in of the same account won.
+        if let Some(user) = users::find_by_github_id(&state.db, github_id).await? {
+            return Ok(user);
+        }
+    }
+    Err(AppError::internal(
+        "could not find a free username for a GitHub sign-in",
+    ))
+}
+
+/// A valid gitpulse username from a GitHub login (3–50 of `[A-Za-z0-9_.-]`).
+fn username_base(login: &str) -> String {
+    let mut name: String = login
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        .take(50)
+        .collect();
+    if name.is_empty() {
+        name = "github-user".into();
+    }
+    while name.len() < 3 {
+        name.push_str("-gh");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::username_base;
+
+    #[test]
+    fn usernames_from_logins() {
+        assert_eq!(username_base("octocat"), "octocat");
+        assert_eq!(username_base("x"), "x-gh");
+        assert_eq!(username_base("ü"), "github-user");
+        assert_eq!(username_base(&"a".repeat(60)).len(), 50);
+    }
+}
