@@ -78,6 +78,8 @@ pub async fn launch(
 /// Binds `config.listen_addr` and serves until SIGINT or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let addr = config.listen_addr;
+    // Signals that arrive from here on stop the server gracefully.
+    let shutdown = shutdown_signal();
     let state = start(config).await?;
     let listener = TcpListener::bind(addr)
         .await
@@ -86,29 +88,39 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         .local_addr()
         .map_err(|reason| StartupError::Bind { addr, reason })?;
     tracing::info!(addr = %bound, public_url = %state.config.public_url(), "gitpulse is listening");
-    launch(state, listener, shutdown_signal()).await
+    launch(state, listener, shutdown).await
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// when this is called, not when the future is first polled, so a signal that arrives
+/// while the server is still starting is not lost (nor does it kill the process).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                _ => {
+                    tracing::warn!("cannot install signal handlers; stop the server with SIGKILL");
+                    std::future::pending::<()>().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }

@@ -12,7 +12,9 @@ fn gitpulse(args: &[&str], env: &[(&str, &str)]) -> Command {
     command
         .args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // A fixed key: no key file is written into the working directory.
+        .env("TOKEN_ENCRYPTION_KEY", "7".repeat(64));
     for (key, value) in env {
         command.env(key, value);
     }
