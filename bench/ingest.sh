@@ -9,11 +9,13 @@ ADMIN="${ADMIN_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="gitpulse_bench_$(date +%s)"
 DATABASE_URL="${ADMIN%/*}/$DB"
 PORT="${BENCH_PORT:-18089}"
-TARGET="${CARGO_TARGET_DIR:-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gitpulse-target}"
+TARGET="$CARGO_TARGET_DIR"
 
 cargo build --release --quiet --bin gitpulse --example ingest_bench
 
-DATABASE_URL="$DATABASE_URL" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_ENABLED=false \
+# The server talks to a PostgreSQL on this machine: no TLS on loopback.
+DATABASE_URL="$DATABASE_URL?sslmode=disable" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_ENABLED=false \
   RUST_LOG="${BENCH_LOG:-warn}" "$TARGET/release/gitpulse" serve &
 SERVER=$!
 cleanup() {

@@ -46,12 +46,12 @@ wait_all_synced_since() {
   awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }'
 }
 
-DATABASE_URL=$DB_URL LISTEN_ADDR=$ADDR GITHUB_API_URL=http://$GH GITHUB_TOKENS=bench-token \
+T0=$(psql "$DB_URL" -Atc "select now()")
+DATABASE_URL="$DB_URL?sslmode=disable" LISTEN_ADDR=$ADDR GITHUB_API_URL=http://$GH GITHUB_TOKENS=bench-token \
   GITHUB_MAX_REQUESTS_PER_MINUTE=100000000 GITHUB_MAX_CONCURRENCY=32 EVENTS_POLL_INTERVAL_SECS=3600 \
   RATE_LIMIT_ENABLED=false RUST_LOG=warn "$CARGO_TARGET_DIR/release/gitpulse" serve &
 SERVER=$!
 
-T0=$(psql "$DB_URL" -Atc "select now()")
 echo "== cycle 1: first poll of $N repositories (200s, 50 events each)"
 echo "   $(wait_all_synced_since "$T0") s"
 echo "   events stored: $(psql "$DB_URL" -Atc 'select count(*) from events')"

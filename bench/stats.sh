@@ -11,6 +11,8 @@ CONNECTIONS=${2:-16}
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=gitpulse_bench_stats
 DB_URL="${ADMIN_URL%/*}/$DB"
+# The server talks to a PostgreSQL on this machine: no TLS on loopback.
+SERVER_DB_URL="$DB_URL?sslmode=disable"
 ADDR=127.0.0.1:18080
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gitpulse-target}"
 
@@ -18,7 +20,7 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 cargo build --release --quiet --bin gitpulse
 psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null
 
-DATABASE_URL=$DB_URL LISTEN_ADDR=$ADDR SCHEDULER_ENABLED=false RATE_LIMIT_ENABLED=false RUST_LOG=warn \
+DATABASE_URL=$SERVER_DB_URL LISTEN_ADDR=$ADDR SCHEDULER_ENABLED=false RATE_LIMIT_ENABLED=false RUST_LOG=warn \
   "$CARGO_TARGET_DIR/release/gitpulse" serve &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null' EXIT
