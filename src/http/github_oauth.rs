@@ -20,6 +20,7 @@ use crate::github::{GitHubError, GitHubRequest};
 use crate::http::extract::{Json, Query};
 use crate::jobs::integration_sync;
 use crate::state::AppState;
+use crate::store::audit::{self, AuditEntry};
 use crate::store::integrations::{self, NewIntegration};
 use crate::store::oauth_states::{self, StateProblem};
 use crate::store::users::{self, User};
@@ -179,6 +180,14 @@ async fn github_callback(
         },
     )
     .await?;
+    let entry = AuditEntry::new(
+        user.id,
+        "integration.connected",
+        "github_integration",
+        integration.id,
+    )
+    .details(serde_json::json!({"github_login": github_login}));
+    audit::record(&state.db, &entry).await?;
     tracing::info!(user_id = user.id, github_id, "GitHub integration connected");
     if let Some(sync) = integration_sync::claim(&state, integration.id, false).await? {
         sync.spawn();

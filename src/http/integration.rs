@@ -18,6 +18,7 @@ use crate::github::GitHubError;
 use crate::http::extract::{Json, Query};
 use crate::jobs::integration_sync::{self, SyncError, SyncStats};
 use crate::state::AppState;
+use crate::store::audit::{self, AuditEntry};
 use crate::store::integrations::{self, Integration};
 
 /// How long `POST /integration/resync` waits for a sync that was already running.
@@ -308,6 +309,14 @@ async fn remove(
     let total: i64 = removed.iter().map(|(_, n)| n).sum();
     let mut collections = vec!["github_integration".to_string()];
     collections.extend(removed.into_iter().map(|(name, _)| name));
+    let entry = AuditEntry::new(
+        auth.user_id,
+        "integration.removed",
+        "github_integration",
+        integration.id,
+    )
+    .details(serde_json::json!({"documents_removed": total}));
+    audit::record(&state.db, &entry).await?;
     tracing::info!(
         user_id = auth.user_id,
         documents = total,

@@ -271,6 +271,15 @@ async fn register_push_archive_report_and_download() {
     let secret = body["webhook_secret"].as_str().expect("secret").to_string();
     assert_eq!(secret.len(), 64);
     assert!(setup.company_dir().join("100058-editor.git/HEAD").is_file());
+    assert_eq!(
+        count(
+            &setup.app,
+            "select count(*) from audit_logs where action = 'backup.registered'"
+        )
+        .await,
+        1,
+        "the registration is in the audit log"
+    );
 
     // Both spellings of the repository report, scoped to the caller, without the secret.
     for path in [

@@ -606,6 +606,13 @@ async fn remove_deletes_the_token_and_every_document() {
             .expect("count");
         assert_eq!(left, 0, "{table}");
     }
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_logs where action like 'integration.%' order by id",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .expect("audit");
+    assert_eq!(actions, ["integration.connected", "integration.removed"]);
     let (_, status) = json_of(app.get("/integration/status", Some(&token)).await).await;
     assert_eq!(status["status"], "not_connected");
     let (status, _) = json_of(

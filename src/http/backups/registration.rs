@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult, ErrorBody, FieldError};
 use crate::git::{self, Remote};
 use crate::http::extract::{Json, Path, require_fields};
 use crate::state::{AppState, random_secret};
+use crate::store::audit::{self, AuditEntry};
 use crate::store::backups::{self as store, NewRegistration, Registration};
 
 /// How long the mirror clone of a registration may take.
@@ -86,6 +87,17 @@ pub(super) async fn register_repository(
     let registration = store::insert_registration(&mut tx, &new)
         .await?
         .ok_or_else(duplicate)?;
+    let entry = AuditEntry::new(
+        auth.user_id,
+        "backup.registered",
+        "backup_registration",
+        registration.id,
+    )
+    .details(serde_json::json!({
+        "company_id": registration.company_id,
+        "repository_name": registration.repository_name,
+    }));
+    audit::record(&mut *tx, &entry).await?;
     let layout = Layout::new(
         &state.config.backup_dir,
         input.company_id,
@@ -161,6 +173,13 @@ pub(super) async fn rotate_webhook_secret(
     )
     .await?
     .ok_or_else(|| AppError::not_found("No backup registration of yours with these names"))?;
+    let entry = AuditEntry::new(
+        auth.user_id,
+        "backup.secret_rotated",
+        "backup_registration",
+        registration.id,
+    );
+    audit::record(&state.db, &entry).await?;
     tracing::info!(
         registration_id = registration.id,
         "rotated a webhook secret"
