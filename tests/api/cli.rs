@@ -74,6 +74,7 @@ fn unreachable_database_exits_with_code_2_without_the_password() {
 #[test]
 fn migrate_creates_and_migrates_a_missing_database() {
     let name = fresh_database_name();
+    let _cleanup = DroppedAtEnd(name.clone());
     let url = database_url(&name);
     let output = run(&["migrate"], &[("DATABASE_URL", &url)]);
     assert!(
@@ -95,12 +96,12 @@ fn migrate_creates_and_migrates_a_missing_database() {
             .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
         "{stdout}"
     );
-    drop_database(&name);
 }
 
 #[test]
 fn serve_stops_gracefully_on_sigterm() {
     let name = fresh_database_name();
+    let _cleanup = DroppedAtEnd(name.clone());
     let url = database_url(&name);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -150,5 +151,13 @@ fn serve_stops_gracefully_on_sigterm() {
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"
     );
-    drop_database(&name);
+}
+
+/// Drops the test's database when the test ends, passed or failed.
+struct DroppedAtEnd(String);
+
+impl Drop for DroppedAtEnd {
+    fn drop(&mut self) {
+        drop_database(&self.0);
+    }
 }
