@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Commit ingestion benchmark: a release server on a fresh database on the local
 # PostgreSQL, 1000-commit batches (new, then resent) timed from a client, p50/p95.
-# Usage: bench/ingest.sh [runs]   (ADMIN_DATABASE_URL overrides the PostgreSQL server)
+# Usage: bench/ingest.sh [runs]   (ADMIN_DATABASE_URL overrides the PostgreSQL server;
+#        GITPULSE_BIN=path runs another server binary, e.g. an older build for an A/B run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-30}"
@@ -16,7 +17,7 @@ cargo build --release --quiet --bin gitpulse --example ingest_bench
 
 # The server talks to a PostgreSQL on this machine: no TLS on loopback.
 DATABASE_URL="$DATABASE_URL?sslmode=disable" LISTEN_ADDR="127.0.0.1:$PORT" RATE_LIMIT_ENABLED=false \
-  RUST_LOG="${BENCH_LOG:-warn}" "$TARGET/release/gitpulse" serve &
+  RUST_LOG="${BENCH_LOG:-warn}" "${GITPULSE_BIN:-$TARGET/release/gitpulse}" serve &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true
@@ -31,3 +32,6 @@ for _ in $(seq 1 100); do
 done
 
 "$TARGET/release/examples/ingest_bench" "http://127.0.0.1:$PORT" "$DATABASE_URL" "$RUNS"
+# CPU the server spent (user + system), steadier than wall time on a shared machine.
+TICKS=$(getconf CLK_TCK)
+awk -v t="$TICKS" '{ printf "server CPU time: %.2f s\n", ($14 + $15) / t }' "/proc/$SERVER/stat"

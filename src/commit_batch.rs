@@ -3,10 +3,11 @@
 //! git's view of a commit into it, shared by the push client and the pull sync.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, FieldError};
@@ -55,9 +56,147 @@ pub struct CommitIn {
     pub parent_count: i32,
 }
 
+/// One element of `commits` as sent, read straight from the request body without building
+/// a JSON tree, and kept only as far as validation needs: each field is absent/null
+/// (`None`) or a [`Wire`] value of whatever type the client sent.
+#[derive(Debug)]
+pub enum WireEntry {
+    Commit(Box<WireCommit>),
+    /// Not a JSON object.
+    NotObject,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WireCommit {
+    sha: Option<Wire>,
+    author_name: Option<Wire>,
+    author_email: Option<Wire>,
+    committer_name: Option<Wire>,
+    committer_email: Option<Wire>,
+    commit_date: Option<Wire>,
+    message_title: Option<Wire>,
+    message_body: Option<Wire>,
+    additions: Option<Wire>,
+    deletions: Option<Wire>,
+    files_changed: Option<Wire>,
+    is_merge: Option<Wire>,
+    parent_count: Option<Wire>,
+}
+
+/// A JSON value reduced to what validation distinguishes.
+#[derive(Debug)]
+pub enum Wire {
+    Text(String),
+    Integer(i64),
+    Bool(bool),
+    /// Any other number, array or object.
+    Other,
+}
+
+impl From<CommitIn> for WireEntry {
+    fn from(c: CommitIn) -> Self {
+        let text = |s: String| Some(Wire::Text(s));
+        let int = |n: i64| Some(Wire::Integer(n));
+        WireEntry::Commit(Box::new(WireCommit {
+            sha: text(c.sha),
+            author_name: text(c.author_name),
+            author_email: text(c.author_email),
+            committer_name: text(c.committer_name),
+            committer_email: text(c.committer_email),
+            commit_date: text(c.commit_date),
+            message_title: text(c.message_title),
+            message_body: c.message_body.map(Wire::Text),
+            additions: int(c.additions),
+            deletions: int(c.deletions),
+            files_changed: int(c.files_changed),
+            is_merge: Some(Wire::Bool(c.is_merge)),
+            parent_count: int(i64::from(c.parent_count)),
+        }))
+    }
+}
+
+impl<'de> Deserialize<'de> for Wire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WireVisitor;
+        impl<'de> Visitor<'de> for WireVisitor {
+            type Value = Wire;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Wire, E> {
+                Ok(Wire::Text(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Wire, E> {
+                Ok(Wire::Text(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Wire, E> {
+                Ok(Wire::Integer(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Wire, E> {
+                Ok(i64::try_from(v).map_or(Wire::Other, Wire::Integer))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Wire, E> {
+                Ok(Wire::Other)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Wire, E> {
+                Ok(Wire::Bool(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Wire, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Wire::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Wire, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Wire::Other)
+            }
+        }
+        deserializer.deserialize_any(WireVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for WireEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = WireEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a commit object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<WireEntry, A::Error> {
+                let commit = WireCommit::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(WireEntry::Commit(Box::new(commit)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<WireEntry, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<WireEntry, E> {
+                Ok(WireEntry::NotObject)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
 /// Validates a whole batch: 1–1000 commits, every field valid, no sha twice. The
 /// answer names each problem as `commits[i].field`.
-pub fn validate_batch(commits: Option<&[Value]>) -> Result<Vec<NewCommit>, AppError> {
+pub fn validate_batch(commits: Option<Vec<WireEntry>>) -> Result<Vec<NewCommit>, AppError> {
     let commits =
         commits.ok_or_else(|| AppError::bad_request("Missing required fields: commits"))?;
     if commits.is_empty() || commits.len() > MAX_BATCH {
@@ -69,8 +208,8 @@ pub fn validate_batch(commits: Option<&[Value]>) -> Result<Vec<NewCommit>, AppEr
     let mut errors = Vec::new();
     let mut valid = Vec::with_capacity(commits.len());
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(commits.len());
-    for (index, value) in commits.iter().enumerate() {
-        match validate_commit(value) {
+    for (index, entry) in commits.into_iter().enumerate() {
+        match validate_commit(entry) {
             Ok(commit) => {
                 if let Some(first) = seen.insert(commit.sha.clone(), index) {
                     errors.push(FieldError {
@@ -105,41 +244,39 @@ pub fn validate_batch(commits: Option<&[Value]>) -> Result<Vec<NewCommit>, AppEr
 
 type Problems = Vec<(&'static str, String)>;
 
-fn validate_commit(value: &Value) -> Result<NewCommit, Problems> {
-    let Some(object) = value.as_object() else {
+fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
+    let WireEntry::Commit(commit) = entry else {
         return Err(vec![("", "must be a JSON object".into())]);
     };
+    let c = *commit;
     let mut problems = Problems::new();
-    let mut text = |field: &'static str, max: usize, required: bool| {
-        read_text(object, field, max, required).unwrap_or_else(|p| {
+    let mut text = |field: &'static str, value: Option<Wire>, max: usize, required: bool| {
+        read_text(value, max, required).unwrap_or_else(|p| {
             problems.push((field, p));
             None
         })
     };
-    let sha = text("sha", 40, true);
-    let author_name = text("author_name", MAX_NAME, true);
-    let author_email = text("author_email", MAX_NAME, true);
-    let committer_name = text("committer_name", MAX_NAME, false);
-    let committer_email = text("committer_email", MAX_NAME, false);
-    let commit_date = text("commit_date", 64, true);
-    let message_title = text("message_title", MAX_TITLE, true);
-    let message_body = read_text(object, "message_body", usize::MAX, false).unwrap_or_else(|p| {
-        problems.push(("message_body", p));
-        None
-    });
-    let mut count = |field: &'static str, max: i64| {
-        read_count(object, field, max).unwrap_or_else(|p| {
+    let sha = text("sha", c.sha, 40, true);
+    let author_name = text("author_name", c.author_name, MAX_NAME, true);
+    let author_email = text("author_email", c.author_email, MAX_NAME, true);
+    let committer_name = text("committer_name", c.committer_name, MAX_NAME, false);
+    let committer_email = text("committer_email", c.committer_email, MAX_NAME, false);
+    let commit_date = text("commit_date", c.commit_date, 64, true);
+    let message_title = text("message_title", c.message_title, MAX_TITLE, true);
+    let message_body = text("message_body", c.message_body, usize::MAX, false);
+    let mut count = |field: &'static str, value: Option<Wire>, max: i64| {
+        read_count(value, max).unwrap_or_else(|p| {
             problems.push((field, p));
             None
         })
     };
-    let additions = count("additions", i64::MAX);
-    let deletions = count("deletions", i64::MAX);
-    let files_changed = count("files_changed", i64::MAX);
-    let parent_count = count("parent_count", i64::from(i32::MAX));
-    let is_merge = match object.get("is_merge") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
+    let additions = count("additions", c.additions, i64::MAX);
+    let deletions = count("deletions", c.deletions, i64::MAX);
+    let files_changed = count("files_changed", c.files_changed, i64::MAX);
+    let parent_count = count("parent_count", c.parent_count, i64::from(i32::MAX));
+    let is_merge = match c.is_merge {
+        None => None,
+        Some(Wire::Bool(b)) => Some(b),
         Some(_) => {
             problems.push(("is_merge", "must be true or false".into()));
             None
@@ -200,38 +337,29 @@ fn validate_commit(value: &Value) -> Result<NewCommit, Problems> {
 
 /// A string field: `Ok(None)` when absent and optional; 1..=max characters when present
 /// (blank counts as empty), never a NUL (PostgreSQL text cannot hold one).
-fn read_text(
-    object: &Map<String, Value>,
-    field: &str,
-    max: usize,
-    required: bool,
-) -> Result<Option<String>, String> {
-    let value = match object.get(field) {
-        None | Some(Value::Null) if required => return Err("is required".into()),
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => s,
+fn read_text(value: Option<Wire>, max: usize, required: bool) -> Result<Option<String>, String> {
+    let value = match value {
+        None if required => return Err("is required".into()),
+        None => return Ok(None),
+        Some(Wire::Text(s)) => s,
         Some(_) => return Err("must be a string".into()),
     };
     if value.contains('\0') {
         return Err("must not contain NUL characters".into());
     }
     if max == usize::MAX {
-        return Ok(Some(value.clone()));
+        return Ok(Some(value));
     }
-    let length = value.chars().count();
-    if value.trim().is_empty() || length > max {
+    if value.trim().is_empty() || value.chars().count() > max {
         return Err(format!("must be 1 to {max} characters"));
     }
-    Ok(Some(value.clone()))
+    Ok(Some(value))
 }
 
-fn read_count(object: &Map<String, Value>, field: &str, max: i64) -> Result<Option<i64>, String> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if (0..=max).contains(&v) => Ok(Some(v)),
-            _ => Err("must be a whole number ≥ 0".into()),
-        },
+fn read_count(value: Option<Wire>, max: i64) -> Result<Option<i64>, String> {
+    match value {
+        None => Ok(None),
+        Some(Wire::Integer(v)) if (0..=max).contains(&v) => Ok(Some(v)),
         Some(_) => Err("must be a whole number ≥ 0".into()),
     }
 }
@@ -292,17 +420,26 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn commit(sha: &str) -> Value {
+    fn commit(sha: &str) -> serde_json::Value {
         json!({
             "sha": sha, "author_name": "Alice", "author_email": "Alice@Example.com",
             "commit_date": "2026-01-02T12:00:00Z", "message_title": "Fix it",
         })
     }
 
+    fn batch(values: &[serde_json::Value]) -> Option<Vec<WireEntry>> {
+        Some(
+            values
+                .iter()
+                .map(|v| serde_json::from_value(v.clone()).expect("any JSON is a wire entry"))
+                .collect(),
+        )
+    }
+
     #[test]
     fn defaults_and_normalisation() {
         let sha = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
-        let valid = validate_batch(Some(&[commit(sha)])).expect("valid");
+        let valid = validate_batch(batch(&[commit(sha)])).expect("valid");
         let c = &valid[0];
         assert_eq!(c.sha, sha.to_lowercase());
         assert_eq!(c.author_email, "alice@example.com");
@@ -316,7 +453,7 @@ mod tests {
         bad["additions"] = json!(-1);
         bad["message_title"] = json!("");
         let Err(AppError::Invalid { message, errors }) =
-            validate_batch(Some(&[commit(&"a".repeat(40)), bad]))
+            validate_batch(batch(&[commit(&"a".repeat(40)), bad]))
         else {
             panic!("expected invalid");
         };
@@ -331,11 +468,11 @@ mod tests {
         );
         assert!(message.contains("commits[1]"), "{message}");
 
-        let dup = validate_batch(Some(&[commit(&"a".repeat(40)), commit(&"A".repeat(40))]));
+        let dup = validate_batch(batch(&[commit(&"a".repeat(40)), commit(&"A".repeat(40))]));
         assert!(
             matches!(dup, Err(AppError::Invalid { errors, .. }) if errors[0].field == "commits[1].sha")
         );
-        assert!(validate_batch(Some(&[])).is_err());
+        assert!(validate_batch(Some(Vec::new())).is_err());
         assert!(validate_batch(None).is_err());
     }
 }

@@ -6,12 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp, Scope};
-use crate::commit_batch::{self, CommitIn};
+use crate::commit_batch::{self, CommitIn, WireEntry};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct PushCommits {
     /// 1 to 1000 commits, oldest first.
     #[schema(value_type = Vec<CommitIn>)]
-    pub commits: Option<Vec<Value>>,
+    pub commits: Option<Vec<WireEntry>>,
     #[schema(example = "gitpulse 0.1.0")]
     pub client_version: Option<String>,
 }
@@ -102,7 +102,7 @@ async fn push_commits(
             repo.name, repo.sync_method
         )));
     }
-    let batch = commit_batch::validate_batch(body.commits.as_deref())?;
+    let batch = commit_batch::validate_batch(body.commits)?;
     let client_version = body
         .client_version
         .as_deref()

@@ -133,12 +133,11 @@ async fn pull_one(state: &AppState, target: &PullTarget) -> Result<(), String> {
         return ingest(state, target, &[]).await;
     }
     for chunk in history.chunks(MAX_BATCH) {
-        let values: Vec<serde_json::Value> = chunk
+        let entries = chunk
             .iter()
-            .map(|c| serde_json::to_value(commit_batch::from_git(c)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("could not encode commits: {e}"))?;
-        let batch = commit_batch::validate_batch(Some(&values))
+            .map(|c| commit_batch::from_git(c).into())
+            .collect();
+        let batch = commit_batch::validate_batch(Some(entries))
             .map_err(|e| format!("git history did not validate: {e}"))?;
         ingest(state, target, &batch).await?;
     }
