@@ -3,7 +3,7 @@
 //! Client errors carry a human sentence that is safe to show. Database and internal
 //! errors log their detail and answer a generic message, so nothing internal leaks.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -134,29 +134,6 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<JsonRejection> for AppError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::MissingJsonContentType(_) => Self::bad_request(
-                "Expected a JSON body with the header Content-Type: application/json",
-            ),
-            JsonRejection::JsonSyntaxError(e) => {
-                Self::bad_request(format!("Malformed JSON: {}", e.body_text_tail()))
-            }
-            JsonRejection::JsonDataError(e) => {
-                Self::bad_request(format!("Invalid request body: {}", e.body_text_tail()))
-            }
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Self::PayloadTooLarge("Request body is too large".into())
-            }
-            other => Self::bad_request(format!(
-                "Could not read the request body: {}",
-                other.body_text()
-            )),
-        }
-    }
-}
-
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(format!(
@@ -179,18 +156,6 @@ impl From<PathRejection> for AppError {
 /// the part after the last `: ` is the useful one.
 fn tail(text: &str) -> &str {
     text.rsplit_once(": ").map_or(text, |(_, t)| t)
-}
-
-trait BodyTextTail {
-    fn body_text_tail(&self) -> String;
-}
-
-impl<T: std::fmt::Display> BodyTextTail for T {
-    fn body_text_tail(&self) -> String {
-        let text = self.to_string();
-        let source = text.rsplit_once(": ").map_or(text.as_str(), |(_, t)| t);
-        source.to_string()
-    }
 }
 
 #[cfg(test)]
