@@ -9,6 +9,7 @@ use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
 use crate::crypto::TokenCipher;
 use crate::github::GitHubClient;
+use crate::http::stats_cache::StatsAnswers;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub token_cipher: Arc<TokenCipher>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
+    /// Each user's last `/repository/all/stats` answer.
+    pub stats_answers: Arc<StatsAnswers>,
     /// Wakes this process's backup worker when a webhook queues a backup.
     pub backup_wakeup: Arc<tokio::sync::Notify>,
 }
@@ -52,6 +55,7 @@ impl AppState {
             token_cipher: Arc::new(token_cipher),
             shutdown: CancellationToken::new(),
             backup_wakeup: Arc::default(),
+            stats_answers: Arc::default(),
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod projects;
 pub mod rate_limit;
 pub mod repositories;
+pub mod stats_cache;
 pub mod sync;
 
 use axum::Router;

@@ -2,6 +2,8 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -252,12 +254,27 @@ async fn repository_stats(
 async fn all_repository_stats(
     State(state): State<AppState>,
     auth: AuthUser,
-) -> AppResult<Json<AllStatistics>> {
+) -> AppResult<Response> {
+    let (fingerprint, fresh) = events::stats_fingerprint(&state.db, auth.user_id).await?;
+    if fresh && let Some(body) = state.stats_answers.get(auth.user_id, &fingerprint) {
+        return Ok(json_bytes(body));
+    }
     let rows = events::stats_rows(&state.db, auth.user_id, None).await?;
     let repositories_statistics = with_statistics(&state, rows).await?;
-    Ok(Json(AllStatistics {
+    let answer = AllStatistics {
         repositories_statistics,
-    }))
+    };
+    let body = Bytes::from(serde_json::to_vec(&answer).map_err(AppError::internal)?);
+    // Stale statistics were just recomputed: what is stored is current for `fingerprint`
+    // or newer, and a newer database state has another fingerprint.
+    state
+        .stats_answers
+        .put(auth.user_id, fingerprint, body.clone());
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Fills in statistics: cached JSON passes through untouched; missing or stale ones are

@@ -161,3 +161,24 @@ pub async fn store_stats(
     .await?;
     Ok(())
 }
+
+/// A fingerprint of everything the user's `/repository/all/stats` answer depends on (which
+/// repositories, their names, event versions and sync times), and whether every cached
+/// statistic that answer would use is still fresh.
+pub async fn stats_fingerprint(db: &PgPool, user_id: i64) -> Result<(String, bool), sqlx::Error> {
+    sqlx::query_as(
+        "select coalesce(md5(string_agg(
+                    r.id || ':' || r.owner || '/' || r.name || ':' || r.events_version || ':'
+                    || coalesce(r.last_synchronized::text, '-'), ',' order by r.id)), ''),
+                coalesce(bool_and(r.last_synchronized is null
+                    or (s.events_version = r.events_version
+                        and (s.valid_until is null or s.valid_until > now()))), true)
+           from tracked_repositories t
+           join repositories r on r.id = t.repository_id
+           left join repository_event_stats s on s.repository_id = r.id
+          where t.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}

@@ -316,6 +316,22 @@ async fn statistics_after_the_first_poll() {
         json!({"count": 4, "avg_seconds_between": 45.0})
     );
 
+    // The answer for all repositories (served from a per-user cache) follows too.
+    let (_, all) = json_of(app.get("/repository/all/stats", Some(&token)).await).await;
+    assert_eq!(
+        all["repositories_statistics"][0]["statistics"]["PushEvent"],
+        json!({"count": 4, "avg_seconds_between": 45.0})
+    );
+    // So does the set of repositories.
+    let body = json!({"owner": "octocat", "name": "Spoon-Knife"});
+    app.send_json(Method::DELETE, "/repositories", &body, Some(&token))
+        .await;
+    let (_, all) = json_of(app.get("/repository/all/stats", Some(&token)).await).await;
+    assert_eq!(
+        all["repositories_statistics"].as_array().map(Vec::len),
+        Some(1)
+    );
+
     // Another user sees none of it.
     let eve = app.register("eve").await;
     let (status, answer) = json_of(
