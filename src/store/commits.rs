@@ -72,40 +72,24 @@ async fn ingest_batch(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    let column = |f: fn(&NewCommit) -> String| commits.iter().map(f).collect::<Vec<_>>();
-    let shas = column(|c| c.sha.clone());
+    let shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
     let mut tx = db.begin().await?;
-    let new_shas: Vec<String> = sqlx::query_scalar(
-        "insert into repo_commits (repo_id, sha, author_name, author_email, committer_name,
-             committer_email, commit_date, message_title, message_body, additions, deletions,
-             files_changed, is_merge, parent_count)
-         select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-             $7::timestamptz[], $8::text[], $9::text[], $10::int8[], $11::int8[], $12::int8[],
-             $13::bool[], $14::int4[])
-         on conflict (repo_id, sha) do nothing
-         returning sha",
-    )
-    .bind(repo_id)
-    .bind(&shas)
-    .bind(column(|c| c.author_name.clone()))
-    .bind(column(|c| c.author_email.clone()))
-    .bind(column(|c| c.committer_name.clone()))
-    .bind(column(|c| c.committer_email.clone()))
-    .bind(commits.iter().map(|c| c.commit_date).collect::<Vec<_>>())
-    .bind(column(|c| c.message_title.clone()))
-    .bind(
-        commits
-            .iter()
-            .map(|c| c.message_body.clone())
-            .collect::<Vec<_>>(),
-    )
-    .bind(commits.iter().map(|c| c.additions).collect::<Vec<_>>())
-    .bind(commits.iter().map(|c| c.deletions).collect::<Vec<_>>())
-    .bind(commits.iter().map(|c| c.files_changed).collect::<Vec<_>>())
-    .bind(commits.iter().map(|c| c.is_merge).collect::<Vec<_>>())
-    .bind(commits.iter().map(|c| c.parent_count).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
+    // A resend (a retried request, a resumed sync) holds commits we have: if the batch's
+    // first commit is stored, find all stored ones with index probes and send only the
+    // rest. `on conflict do nothing` below stays the guarantee either way.
+    let known: HashSet<String> = if is_stored(&mut tx, repo_id, shas.first()).await? {
+        sqlx::query_scalar("select sha from repo_commits where repo_id = $1 and sha = any($2)")
+            .bind(repo_id)
+            .bind(&shas)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let fresh: Vec<&NewCommit> = commits.iter().filter(|c| !known.contains(&c.sha)).collect();
+    let new_shas = insert_new(&mut tx, repo_id, &fresh).await?;
 
     let new: HashSet<&str> = new_shas.iter().map(String::as_str).collect();
     let inserted: Vec<bool> = shas.iter().map(|s| new.contains(s.as_str())).collect();
@@ -136,6 +120,65 @@ async fn ingest_batch(
         inserted,
         last_ingested_sha,
     })
+}
+
+/// Whether `sha` (if any) is already stored for the repository.
+async fn is_stored(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    repo_id: i64,
+    sha: Option<&String>,
+) -> Result<bool, sqlx::Error> {
+    let Some(sha) = sha else {
+        return Ok(false);
+    };
+    sqlx::query_scalar("select exists (select 1 from repo_commits where repo_id = $1 and sha = $2)")
+        .bind(repo_id)
+        .bind(sha)
+        .fetch_one(&mut **tx)
+        .await
+}
+
+/// Inserts `commits` in one statement, skipping any stored meanwhile; returns the new shas.
+async fn insert_new(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    repo_id: i64,
+    commits: &[&NewCommit],
+) -> Result<Vec<String>, sqlx::Error> {
+    if commits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let column = |f: fn(&NewCommit) -> String| commits.iter().map(|c| f(c)).collect::<Vec<_>>();
+    sqlx::query_scalar(
+        "insert into repo_commits (repo_id, sha, author_name, author_email, committer_name,
+             committer_email, commit_date, message_title, message_body, additions, deletions,
+             files_changed, is_merge, parent_count)
+         select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+             $7::timestamptz[], $8::text[], $9::text[], $10::int8[], $11::int8[], $12::int8[],
+             $13::bool[], $14::int4[])
+         on conflict (repo_id, sha) do nothing
+         returning sha",
+    )
+    .bind(repo_id)
+    .bind(column(|c| c.sha.clone()))
+    .bind(column(|c| c.author_name.clone()))
+    .bind(column(|c| c.author_email.clone()))
+    .bind(column(|c| c.committer_name.clone()))
+    .bind(column(|c| c.committer_email.clone()))
+    .bind(commits.iter().map(|c| c.commit_date).collect::<Vec<_>>())
+    .bind(column(|c| c.message_title.clone()))
+    .bind(
+        commits
+            .iter()
+            .map(|c| c.message_body.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(commits.iter().map(|c| c.additions).collect::<Vec<_>>())
+    .bind(commits.iter().map(|c| c.deletions).collect::<Vec<_>>())
+    .bind(commits.iter().map(|c| c.files_changed).collect::<Vec<_>>())
+    .bind(commits.iter().map(|c| c.is_merge).collect::<Vec<_>>())
+    .bind(commits.iter().map(|c| c.parent_count).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// Marks the repository's last sync as failed with a message safe to show its owner.
