@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
 use crate::github::daily_stats as gh;
+use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::jobs::daily_stats::{ScanError, record_counts};
 use crate::state::AppState;
@@ -64,11 +65,6 @@ pub struct TrackedAccount {
     pub name: Option<String>,
     /// Public repositories the account owns.
     pub repositories: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Message {
-    pub message: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

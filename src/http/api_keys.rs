@@ -12,6 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::api_key::{self, Scope, Scopes};
 use crate::auth::{AuthMethod, AuthUser, ClientIp};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::http::Message;
 use crate::http::extract::{Json, Path, require_fields};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
@@ -62,11 +63,6 @@ pub struct KeyInfo {
     pub usage_count: i64,
     /// Not revoked and not expired.
     pub is_active: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Message {
-    pub message: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

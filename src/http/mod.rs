@@ -27,6 +27,13 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// The body of a successful answer that only reports what happened.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    #[schema(example = "Repository was added")]
+    pub message: String,
+}
+
 /// The whole application: API routes, operational routes, `/openapi.json` and `/docs`.
 pub fn app(state: AppState) -> Router {
     let (api, mut openapi) = api_routes().split_for_parts();

@@ -14,6 +14,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::event_stats;
 use crate::github::GitHubError;
+use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::state::AppState;
 use crate::store::events::{self, StatsRow};
@@ -39,11 +40,6 @@ pub struct RepositoryName {
     pub owner: Option<String>,
     #[schema(example = "Hello-World")]
     pub name: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Message {
-    pub message: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
