@@ -74,6 +74,9 @@ pub struct Config {
     pub scheduler_enabled: bool,
     pub events_poll_interval_secs: u64,
     pub events_keep_per_repo: i64,
+    /// The longest one repository's poll may take (all its pages); then it is abandoned,
+    /// recorded as a failure and retried with back-off.
+    pub events_poll_timeout_secs: u64,
     pub daily_stats_at: String,
     pub stats_interval_secs: Option<u64>,
     pub pull_sync_interval_secs: u64,
@@ -115,6 +118,7 @@ impl Default for Config {
             scheduler_enabled: true,
             events_poll_interval_secs: 300,
             events_keep_per_repo: 500,
+            events_poll_timeout_secs: 120,
             daily_stats_at: "00:10".into(),
             stats_interval_secs: None,
             pull_sync_interval_secs: 300,
@@ -247,6 +251,7 @@ impl Config {
             parse
         );
         set!(events_keep_per_repo, "EVENTS_KEEP_PER_REPO", parse);
+        set!(events_poll_timeout_secs, "EVENTS_POLL_TIMEOUT_SECS", parse);
         set!(daily_stats_at, "DAILY_STATS_AT", text);
         set!(stats_interval_secs, "STATS_INTERVAL_SECS", |v| parse(v)
             .map(Some));
@@ -328,6 +333,9 @@ impl Config {
         }
         if !(1..=100_000).contains(&self.events_keep_per_repo) {
             return fail("EVENTS_KEEP_PER_REPO", "must be between 1 and 100000");
+        }
+        if !(1..=240).contains(&self.events_poll_timeout_secs) {
+            return fail("EVENTS_POLL_TIMEOUT_SECS", "must be between 1 and 240");
         }
         if parse_hh_mm(&self.daily_stats_at).is_none() {
             return fail("DAILY_STATS_AT", "expected a UTC time as HH:MM");

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::store::events::{self, NewEvent};
 use crate::store::polling::{self, PollTarget};
 
-/// A lease outlives any poll: three pages, each with at most a minute of waiting.
+/// A lease outlives any poll: `EVENTS_POLL_TIMEOUT_SECS` is at most 240.
 const LEASE_SECS: i64 = 300;
 /// The longest a failing repository waits between attempts.
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
@@ -53,41 +53,59 @@ enum PollResult {
     Stored(u64),
 }
 
-/// Polls every repository that is due now, until none is left (or shutdown).
+/// Polls every repository that is due, until none is due and none is in flight (or
+/// shutdown stops the claiming).
+///
+/// Polls run in a sliding window of `2 × GITHUB_MAX_CONCURRENCY` slots: whenever one
+/// finishes, or at least every [`TICK`], free slots claim more due repositories, so a
+/// slow repository holds one slot and never the others. Each poll has a deadline
+/// (`EVENTS_POLL_TIMEOUT_SECS`, well inside its lease); one that misses it is recorded as
+/// a failure and retried with back-off.
 pub async fn poll_due(state: &AppState) -> Result<CycleSummary, sqlx::Error> {
-    let batch = (state.config.github_max_concurrency * 4).max(8) as i64;
+    let slots = (state.config.github_max_concurrency * 2).max(2);
+    let deadline = Duration::from_secs(state.config.events_poll_timeout_secs);
     let mut summary = CycleSummary::default();
-    while !state.shutdown.is_cancelled() {
-        let targets = polling::claim_due(&state.db, batch, LEASE_SECS).await?;
-        if targets.is_empty() {
-            break;
-        }
-        let claimed = targets.len();
-        let mut polls = JoinSet::new();
-        for target in targets {
-            let state = state.clone();
-            polls.spawn(async move {
-                let result = poll_repository(&state, &target).await;
-                (target, result)
-            });
-        }
-        while let Some(joined) = polls.join_next().await {
-            let Ok((target, result)) = joined else {
-                summary.failed += 1;
-                continue;
-            };
-            summary.polled += 1;
-            match result {
-                Ok(PollResult::NotModified) => summary.not_modified += 1,
-                Ok(PollResult::Stored(n)) => summary.new_events += n,
-                Err(error) => {
-                    summary.failed += 1;
-                    record_failure(state, &target, error).await?;
-                }
+    let mut polls = JoinSet::new();
+    loop {
+        let free = slots.saturating_sub(polls.len());
+        if free > 0 && !state.shutdown.is_cancelled() {
+            for target in polling::claim_due(&state.db, free as i64, LEASE_SECS).await? {
+                let state = state.clone();
+                polls.spawn(async move {
+                    let result = match tokio::time::timeout(
+                        deadline,
+                        poll_repository(&state, &target),
+                    )
+                    .await
+                    {
+                        Ok(result) => result,
+                        Err(_) => Err(PollError::Deadline(deadline.as_secs())),
+                    };
+                    (target, result)
+                });
             }
         }
-        if (claimed as i64) < batch {
+        if polls.is_empty() {
             break;
+        }
+        let joined = tokio::select! {
+            joined = polls.join_next() => joined,
+            // Look for newly due work even while every poll in flight is slow.
+            () = tokio::time::sleep(TICK) => continue,
+        };
+        let Some(joined) = joined else { break };
+        let Ok((target, result)) = joined else {
+            summary.failed += 1;
+            continue;
+        };
+        summary.polled += 1;
+        match result {
+            Ok(PollResult::NotModified) => summary.not_modified += 1,
+            Ok(PollResult::Stored(n)) => summary.new_events += n,
+            Err(error) => {
+                summary.failed += 1;
+                record_failure(state, &target, error).await?;
+            }
         }
     }
     Ok(summary)
@@ -116,6 +134,8 @@ enum PollError {
     GitHub(#[from] GitHubError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("GitHub did not finish answering within {0} s (EVENTS_POLL_TIMEOUT_SECS)")]
+    Deadline(u64),
 }
 
 async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollResult, PollError> {
@@ -235,6 +255,7 @@ async fn record_failure(
             *until,
         ),
         PollError::GitHub(e) => (e.to_string(), false, true, retry_at),
+        PollError::Deadline(_) => (error.to_string(), false, true, retry_at),
         PollError::Database(e) => {
             tracing::error!(repository_id = target.id, error = %e, "storing events failed");
             (

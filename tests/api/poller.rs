@@ -382,3 +382,48 @@ async fn the_background_poller_fills_statistics_on_its_own() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_hanging_repository_never_holds_back_the_others() {
+    let gh = FakeGitHub::start().await;
+    for name in ["slow", "fast1", "fast2"] {
+        gh.add_repo("acme", name);
+        gh.generate_events("acme", name, 2, "PushEvent", Utc::now(), 10);
+    }
+    gh.set_poll_interval(1);
+    // Every events request of `slow` hangs for a minute.
+    for _ in 0..20 {
+        gh.fail_next(
+            "/repos/acme/slow/events",
+            Fault::Delay(Duration::from_secs(60)),
+        );
+    }
+    let app = TestApp::with_github(&gh, |c| {
+        c.events_poll_interval_secs = 1;
+        c.events_poll_timeout_secs = 3;
+    })
+    .await;
+    let token = app.register("hang").await;
+    for name in ["slow", "fast1", "fast2"] {
+        let body = json!({"owner": "acme", "name": name});
+        let response = app.post_json("/repositories", &body, Some(&token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    // The fast repositories kept their 1 s interval while `slow` hung.
+    for name in ["fast1", "fast2"] {
+        let polls = events_requests(&gh, name).len();
+        assert!(polls >= 4, "{name} was polled only {polls} times in 8 s");
+    }
+    // `slow` missed its deadline: reported, and retried later rather than waited for.
+    let (_, repos) = json_of(app.get("/repositories", Some(&token)).await).await;
+    let slow = repos["repositories"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["name"] == "slow"))
+        .cloned()
+        .unwrap_or_default();
+    let error = slow["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("within 3 s"), "{repos}");
+    app.stop().await;
+}
