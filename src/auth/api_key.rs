@@ -31,22 +31,46 @@ const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Upper bound on cached keys; beyond it stale entries are dropped, then everything.
 const CACHE_MAX: usize = 10_000;
 
-/// What an API key may do. A JWT session may do everything.
+/// What an API key may do. A JWT session may do everything. Which route needs which
+/// scope is the table in `auth::policy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
-    /// Push commits (`POST /api/v1/sync/...`).
+    /// Push commits (`POST /api/v1/sync/...`) and read their sync status.
     SyncCommits,
     /// Read projects, repositories and their sync status.
     ReadRepos,
+    /// Read tracked repositories and accounts, their event statistics and daily history.
+    ReadTracking,
+    /// Track and untrack repositories and GitHub accounts.
+    WriteTracking,
+    /// Read the synced GitHub data (`/data/...`, `/search`) and the integration's status.
+    ReadData,
+    /// Resync or remove the GitHub integration.
+    AdminIntegration,
+    /// Read backup reports and download archives.
+    ReadBackups,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::SyncCommits, Scope::ReadRepos];
+    pub const ALL: [Scope; 7] = [
+        Scope::SyncCommits,
+        Scope::ReadRepos,
+        Scope::ReadTracking,
+        Scope::WriteTracking,
+        Scope::ReadData,
+        Scope::AdminIntegration,
+        Scope::ReadBackups,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::SyncCommits => "sync:commits",
             Scope::ReadRepos => "read:repos",
+            Scope::ReadTracking => "read:tracking",
+            Scope::WriteTracking => "write:tracking",
+            Scope::ReadData => "read:data",
+            Scope::AdminIntegration => "admin:integration",
+            Scope::ReadBackups => "read:backups",
         }
     }
 
@@ -55,10 +79,7 @@ impl Scope {
     }
 
     fn bit(self) -> u8 {
-        match self {
-            Scope::SyncCommits => 1,
-            Scope::ReadRepos => 2,
-        }
+        1 << (self as u8)
     }
 }
 
@@ -272,6 +293,11 @@ impl ApiKeyAuth {
         lock(&self.cache).retain(|_, c| c.key.key_id != key_id);
     }
 
+    /// Drops every cached key of `user_id` (a deleted account).
+    pub fn forget_user(&self, user_id: i64) {
+        lock(&self.cache).retain(|_, c| c.key.user_id != user_id);
+    }
+
     fn record_use(&self, key_id: i64, ip: Option<String>) {
         let mut usage = lock(&self.usage);
         let entry = usage.entry(key_id).or_insert_with(|| Usage {
@@ -328,7 +354,18 @@ mod tests {
     #[test]
     fn scopes_round_trip() {
         let all = Scopes::all();
-        assert_eq!(all.names(), ["sync:commits", "read:repos"]);
+        assert_eq!(
+            all.names(),
+            [
+                "sync:commits",
+                "read:repos",
+                "read:tracking",
+                "write:tracking",
+                "read:data",
+                "admin:integration",
+                "read:backups"
+            ]
+        );
         let read = Scopes::from_names(&["read:repos", "future:thing"]);
         assert!(read.contains(Scope::ReadRepos));
         assert!(!read.contains(Scope::SyncCommits));

@@ -1,14 +1,18 @@
-//! `AuthUser`: the authenticated caller of a route, from `Authorization: Bearer <token>`
-//! where the token is a JWT (a user session, every scope) or an API key (its scopes).
+//! `AuthUser`: the authenticated and authorized caller of a route, from
+//! `Authorization: Bearer <token>` where the token is a JWT (a user session, every scope)
+//! or an API key (its scopes). What each route needs is the table in `auth::policy`;
+//! extracting an `AuthUser` checks it, so a handler that has one is allowed to run.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath};
 use axum::http::{header, request::Parts};
 
 use crate::auth::api_key::{self, Scope, Scopes};
+use crate::auth::policy::{self, Access};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::users;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser {
@@ -57,12 +61,27 @@ impl AuthUser {
         match self.method {
             AuthMethod::Jwt => Ok(()),
             AuthMethod::ApiKey { .. } => Err(AppError::Forbidden(
-                "This action needs a user session (a JWT from /auth/login); API keys cannot do it"
+                "This action needs a login token (a JWT from /auth/login); API keys cannot do it"
                     .into(),
             )),
         }
     }
+
+    /// Whether the caller may do what `access` asks for (403 if not).
+    pub fn authorize(&self, access: Access) -> AppResult<()> {
+        match access {
+            Access::Public | Access::Authenticated => Ok(()),
+            Access::PublicOrSession | Access::Session => self.require_session(),
+            Access::Scope(scope) => self.require_scope(scope),
+            Access::AnyScope(scopes) => self.require_any_scope(scopes),
+        }
+    }
 }
+
+/// The caller of a route that also serves anonymous callers: `None` without an
+/// `Authorization` header, else an authenticated and authorized [`AuthUser`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaybeAuthUser(pub Option<AuthUser>);
 
 /// The token of an `Authorization: Bearer <token>` header, if there is one.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -104,24 +123,70 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or_else(|| {
-            AppError::Unauthorized(
-                "Missing bearer token: send Authorization: Bearer <token>".into(),
-            )
-        })?;
-        if api_key::looks_like_api_key(token) {
-            let ClientIp(ip) = ClientIp::of(parts);
-            let key = state.api_keys.authenticate(&state.db, token, ip).await?;
-            return Ok(AuthUser {
-                user_id: key.user_id,
-                method: AuthMethod::ApiKey { key_id: key.key_id },
-                scopes: key.scopes,
-            });
-        }
-        let user_id = state
-            .jwt
-            .verify(token)
-            .map_err(|_| AppError::Unauthorized("Invalid or expired token".into()))?;
-        Ok(AuthUser::session(user_id))
+        // The route's rule first: a route missing from the table is refused to everyone.
+        let access = route_access(parts)?;
+        let user = authenticate(parts, state).await?;
+        user.authorize(access)?;
+        Ok(user)
     }
+}
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(MaybeAuthUser(None));
+        }
+        AuthUser::from_request_parts(parts, state)
+            .await
+            .map(|user| MaybeAuthUser(Some(user)))
+    }
+}
+
+/// The access rule of the matched route, from `auth::policy::ROUTES`.
+fn route_access(parts: &Parts) -> AppResult<Access> {
+    let path = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .ok_or_else(|| AppError::internal("an authenticated route has no matched path"))?;
+    policy::access_for(&parts.method, path).ok_or_else(|| {
+        AppError::internal(format!(
+            "route {} {path} has no entry in auth::policy::ROUTES",
+            parts.method
+        ))
+    })
+}
+
+/// Who the bearer token belongs to: 401 when it is missing, invalid, expired, revoked, or
+/// its user no longer exists (checked on every request, so a deletion on any replica
+/// stops the user's tokens at once).
+async fn authenticate(parts: &Parts, state: &AppState) -> AppResult<AuthUser> {
+    let token = bearer_token(&parts.headers).ok_or_else(|| {
+        AppError::Unauthorized("Missing bearer token: send Authorization: Bearer <token>".into())
+    })?;
+    if api_key::looks_like_api_key(token) {
+        // A key is deleted with its user, so its checks cover a deleted account too.
+        let ClientIp(ip) = ClientIp::of(parts);
+        let key = state.api_keys.authenticate(&state.db, token, ip).await?;
+        return Ok(AuthUser {
+            user_id: key.user_id,
+            method: AuthMethod::ApiKey { key_id: key.key_id },
+            scopes: key.scopes,
+        });
+    }
+    let user_id = state
+        .jwt
+        .verify(token)
+        .map_err(|_| AppError::Unauthorized("Invalid or expired token".into()))?;
+    if !users::exists(&state.db, user_id).await? {
+        return Err(AppError::Unauthorized(
+            "The account of this token no longer exists".into(),
+        ));
+    }
+    Ok(AuthUser::session(user_id))
 }

@@ -4,7 +4,8 @@ pub mod api_key;
 mod extractor;
 pub mod jwt;
 pub mod password;
+pub mod policy;
 
 pub use api_key::{ApiKeyAuth, Scope, Scopes};
-pub use extractor::{AuthMethod, AuthUser, ClientIp, bearer_token};
+pub use extractor::{AuthMethod, AuthUser, ClientIp, MaybeAuthUser, bearer_token};
 pub use jwt::JwtKeys;

@@ -69,7 +69,6 @@ async fn list_audit_logs(
     auth: AuthUser,
     Query(page): Query<Page>,
 ) -> AppResult<Json<AuditLogPage>> {
-    auth.require_session()?;
     let limit = page.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
         return Err(AppError::bad_request("limit must be between 1 and 100"));

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::bearer_token;
+use crate::auth::MaybeAuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::oauth::{self, ExchangeError};
 use crate::github::{GitHubError, GitHubRequest};
@@ -85,16 +85,13 @@ fn unconfigured() -> AppError {
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = ErrorBody),
         (status = 503, description = "The OAuth app is not configured", body = ErrorBody),
     ))]
-async fn github_login(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+async fn github_login(
+    State(state): State<AppState>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let (client_id, _) = oauth::credentials(&state.config).ok_or_else(unconfigured)?;
-    let user_id = match bearer_token(&headers) {
-        None => None,
-        Some(token) => Some(state.jwt.verify(token).map_err(|_| {
-            AppError::Unauthorized(
-                "Invalid or expired token; sign in again, or start without a token".into(),
-            )
-        })?),
-    };
+    let user_id = caller.map(|c| c.user_id);
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let oauth_state = URL_SAFE_NO_PAD.encode(bytes);

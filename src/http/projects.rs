@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{AuthUser, ClientIp, Scope};
+use crate::auth::{AuthUser, ClientIp};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, require_fields};
 use crate::state::AppState;
@@ -120,7 +120,6 @@ async fn create_project(
     auth: AuthUser,
     Json(body): Json<CreateProject>,
 ) -> AppResult<(StatusCode, Json<ProjectOut>)> {
-    auth.require_session()?;
     require_fields(&[
         ("name", body.name.as_deref()),
         ("slug", body.slug.as_deref()),
@@ -156,7 +155,6 @@ async fn list_projects(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> AppResult<Json<Vec<ProjectOut>>> {
-    auth.require_scope(Scope::ReadRepos)?;
     let list = projects::list_projects(&state.db, auth.user_id).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
@@ -214,7 +212,6 @@ async fn create_repo(
     Path(pid): Path<i64>,
     Json(body): Json<CreateRepo>,
 ) -> AppResult<(StatusCode, Json<RepoOut>)> {
-    auth.require_session()?;
     let project = own_project(&state, &auth, pid).await?;
     require_fields(&[("name", body.name.as_deref())])?;
     let name = body.name.as_deref().unwrap_or_default().trim();
@@ -258,7 +255,6 @@ async fn list_repos(
     auth: AuthUser,
     Path(pid): Path<i64>,
 ) -> AppResult<Json<Vec<RepoOut>>> {
-    auth.require_scope(Scope::ReadRepos)?;
     let project = own_project(&state, &auth, pid).await?;
     let repos = projects::list_repos(&state.db, project.id).await?;
     Ok(Json(repos.into_iter().map(Into::into).collect()))
@@ -282,7 +278,6 @@ async fn update_repo(
     Path(rid): Path<i64>,
     Json(body): Json<UpdateRepo>,
 ) -> AppResult<Json<RepoOut>> {
-    auth.require_session()?;
     let repo = projects::find_repo(&state.db, auth.user_id, None, rid)
         .await?
         .ok_or_else(|| AppError::not_found("Repository not found"))?;

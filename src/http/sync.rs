@@ -10,7 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{AuthMethod, AuthUser, ClientIp, Scope};
+use crate::auth::{AuthMethod, AuthUser, ClientIp};
 use crate::commit_batch::{self, CommitIn, WireEntry};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
@@ -93,7 +93,6 @@ async fn push_commits(
     Path((pid, rid)): Path<(i64, i64)>,
     Json(body): Json<PushCommits>,
 ) -> AppResult<(StatusCode, Json<PushResult>)> {
-    auth.require_scope(Scope::SyncCommits)?;
     let repo = own_repo(&state, &auth, pid, rid).await?;
     if repo.sync_method != "push_client" {
         return Err(AppError::bad_request(format!(
@@ -156,7 +155,6 @@ async fn sync_status(
     auth: AuthUser,
     Path((pid, rid)): Path<(i64, i64)>,
 ) -> AppResult<Json<SyncStatus>> {
-    auth.require_any_scope(&[Scope::ReadRepos, Scope::SyncCommits])?;
     let repo = own_repo(&state, &auth, pid, rid).await?;
     Ok(Json(SyncStatus {
         repo_id: repo.id,

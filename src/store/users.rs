@@ -50,6 +50,14 @@ pub async fn find(db: &PgPool, id: i64) -> Result<Option<User>, sqlx::Error> {
     .await
 }
 
+/// Whether user `id` still exists (a primary-key probe on every authenticated request).
+pub async fn exists(db: &PgPool, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from users where id = $1)")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
 /// The user linked to GitHub account `github_id`, if any.
 pub async fn find_by_github_id(db: &PgPool, github_id: i64) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as(
