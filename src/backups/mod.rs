@@ -145,12 +145,17 @@ pub struct PushSummary {
     pub removed: Vec<String>,
 }
 
+/// PostgreSQL text cannot hold NUL; GitHub's payloads are stored without them.
+fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
+}
+
 impl PushSummary {
     pub fn from_payload(payload: &Value) -> Self {
         let pusher = payload["pusher"]["name"]
             .as_str()
             .or_else(|| payload["sender"]["login"].as_str())
-            .map(str::to_string);
+            .map(without_nul);
         let commits = payload["commits"].as_array().map_or(&[][..], Vec::as_slice);
         let files = |key: &str| {
             let mut seen = std::collections::HashSet::new();
@@ -160,7 +165,7 @@ impl PushSummary {
                 .flatten()
                 .filter_map(Value::as_str)
                 .filter(|f| seen.insert(*f))
-                .map(str::to_string)
+                .map(without_nul)
                 .collect::<Vec<_>>()
         };
         Self {

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod github_oauth;
 pub mod integration;
 mod middleware;
+pub mod nul_guard;
 pub mod ops;
 pub mod projects;
 pub mod rate_limit;
@@ -44,7 +45,13 @@ pub fn app(state: AppState) -> Router {
     openapi.merge(ops_doc);
 
     let router = Router::new()
-        .merge(rate_limit::apply(api, &state))
+        .merge(rate_limit::apply(
+            api.layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                nul_guard::reject_nul,
+            )),
+            &state,
+        ))
         .merge(ops)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .fallback(not_found)
