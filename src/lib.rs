@@ -3,6 +3,7 @@
 //! `app(state)` builds the HTTP router; `launch(state, listener, shutdown)` serves it
 //! (with the background work) on a listener the caller bound, so tests use port 0.
 
+pub mod account;
 pub mod auth;
 pub mod backups;
 pub mod cli;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{AuthUser, password};
+use crate::account;
+use crate::auth::{AuthUser, ClientIp, password};
 use crate::error::{AppError, AppResult, ErrorBody, FieldError};
 use crate::http::extract::{Json, require_fields};
 use crate::state::AppState;
@@ -16,7 +17,25 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
-        .routes(routes!(me))
+        .routes(routes!(me, delete_me))
+}
+
+/// How the caller confirms deleting their account.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteAccount {
+    /// The account's password (accounts that have one).
+    #[schema(example = "correct horse battery staple")]
+    pub password: Option<String>,
+    /// For an account made by "Sign in with GitHub" (no password): its GitHub login.
+    #[schema(example = "octocat")]
+    pub login: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountDeleted {
+    #[schema(example = "Account deleted")]
+    pub message: String,
+    pub removed: account::Removed,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -100,6 +119,63 @@ async fn me(State(state): State<AppState>, auth: AuthUser) -> AppResult<Json<Pro
         username: user.username,
         github_login: user.github_login,
         created_at: user.created_at,
+    }))
+}
+
+/// Delete the caller's account and everything that is only theirs.
+///
+/// Needs a login token and a confirmation: the password, or for an account made by
+/// "Sign in with GitHub" its GitHub login. Removes tracked repositories and accounts,
+/// API keys, the GitHub integration with its synced documents, projects with their
+/// commits, and backup registrations with their archives on disk. Every token and key of
+/// the account stops working at once. Shared data (repositories others track) stays.
+#[utoipa::path(delete, path = "/auth/me", tag = "auth", request_body = DeleteAccount,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = AccountDeleted),
+        (status = 400, description = "Missing or wrong confirmation", body = ErrorBody),
+        (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+        (status = 403, description = "An API key: deleting an account needs a login token", body = ErrorBody),
+    ))]
+async fn delete_me(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<DeleteAccount>,
+) -> AppResult<Json<AccountDeleted>> {
+    let user = users::find(&state.db, auth.user_id).await?.ok_or_else(|| {
+        AppError::Unauthorized("The account of this token no longer exists".into())
+    })?;
+    match &user.password_hash {
+        Some(hash) => {
+            require_fields(&[("password", body.password.as_deref())])?;
+            let given = body.password.clone().unwrap_or_default();
+            if !password::verify(given, Some(hash.clone())).await? {
+                return Err(AppError::bad_request(
+                    "The password is wrong; the account was not deleted",
+                ));
+            }
+        }
+        None => {
+            require_fields(&[("login", body.login.as_deref())])?;
+            let given = body.login.as_deref().unwrap_or_default().trim();
+            let expected = user.github_login.as_deref().unwrap_or(&user.username);
+            if !given.eq_ignore_ascii_case(expected) {
+                return Err(AppError::bad_request(
+                    "login does not match the account's GitHub login; the account was not deleted",
+                ));
+            }
+        }
+    }
+    let removed = account::delete(&state.db, &state.config.backup_dir, user.id, ip.as_deref())
+        .await?
+        .ok_or_else(|| {
+            AppError::Unauthorized("The account of this token no longer exists".into())
+        })?;
+    state.api_keys.forget_user(user.id);
+    Ok(Json(AccountDeleted {
+        message: "Account deleted".into(),
+        removed,
     }))
 }
 

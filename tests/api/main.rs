@@ -18,5 +18,6 @@ mod ops;
 mod poller;
 mod rate_limit;
 mod repositories;
+mod security;
 mod support;
 mod sync;
