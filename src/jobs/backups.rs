@@ -113,9 +113,9 @@ type Outcome = Result<(u64, String), String>;
 
 async fn finish(state: &AppState, job: &Job, outcome: Outcome) {
     let keep = i64::from(state.config.backup_keep);
-    let layout = Layout::new(
+    let layout = Layout::at(
         &state.config.backup_dir,
-        &job.company_id,
+        &job.storage_dir,
         &job.repository_name,
     );
     match outcome {
@@ -164,7 +164,7 @@ async fn back_up(state: &AppState, job: &Job, cancelled: Arc<AtomicBool>) -> Out
     let remote = backups::url_policy(config)
         .check(&job.repository_url)
         .map_err(|e| format!("The repository URL is no longer allowed: it {e}"))?;
-    let layout = Layout::new(&config.backup_dir, &job.company_id, &job.repository_name);
+    let layout = Layout::at(&config.backup_dir, &job.storage_dir, &job.repository_name);
     let mirror = layout.mirror_dir();
     // Waits for a git permit (GIT_MAX_CONCURRENCY); the lease is renewed meanwhile.
     let permit = state

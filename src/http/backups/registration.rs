@@ -70,15 +70,34 @@ pub(super) async fn register_repository(
             input.repository_name, input.company_id
         ))
     };
-    if store::registration_exists(&state.db, input.company_id, input.repository_name).await? {
+    if store::registration_exists(
+        &state.db,
+        auth.user_id,
+        input.company_id,
+        input.repository_name,
+    )
+    .await?
+    {
         return Err(duplicate());
     }
     // No database connection is held while git talks to the network: clone first under
     // a scratch name (holding a git permit), then record the row and move the mirror into
     // place in one short transaction.
-    let layout = Layout::new(
+    // Resolve the host now, for a clear 400; git checks again right before it connects.
+    if let Err(e) = input.remote.check_addresses().await {
+        let message = match e {
+            git::GitError::Refused(why) => format!("is refused: {why}"),
+            other => other.to_string(),
+        };
+        return Err(invalid(vec![FieldError {
+            field: "repository_url".into(),
+            message,
+        }]));
+    }
+    let storage_dir = backups::storage_dir(auth.user_id, input.company_id);
+    let layout = Layout::at(
         &state.config.backup_dir,
-        input.company_id,
+        &storage_dir,
         input.repository_name,
     );
     let permit = git_permit(&state).await?;
@@ -95,6 +114,7 @@ pub(super) async fn register_repository(
         data_type: input.data_type,
         created_by: input.created_by,
         webhook_secret: &webhook_secret,
+        storage_dir: &storage_dir,
     };
     // A concurrent registration of the same names waits here until this one commits,
     // then finds them taken (and its scratch clone is removed).
