@@ -98,31 +98,47 @@ async fn backup_files(
     tx: &mut sqlx::PgConnection,
     backup_dir: &std::path::Path,
     user_id: i64,
-) -> Result<Vec<PathBuf>, sqlx::Error> {
+) -> Result<BackupFiles, sqlx::Error> {
     let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "select r.company_id, r.repository_name, b.zip_file_name
+        "select r.storage_dir, r.repository_name, b.zip_file_name
          from backup_repositories r left join backups b on b.repository_id = r.id
          where r.user_id = $1",
     )
     .bind(user_id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut files = Vec::new();
-    for (company_id, repository_name, zip) in rows {
-        let layout = Layout::new(backup_dir, &company_id, &repository_name);
+    let mut files = BackupFiles::default();
+    for (storage_dir, repository_name, zip) in rows {
+        let layout = Layout::at(backup_dir, &storage_dir, &repository_name);
         let mirror = layout.mirror_dir();
-        if !files.contains(&mirror) {
-            files.push(mirror);
+        if !files.paths.contains(&mirror) {
+            files.paths.push(mirror);
         }
         if let Some(zip) = zip {
-            files.push(layout.archive(&zip));
+            files.paths.push(layout.archive(&zip));
+        }
+        // The directories that held them, removed once empty (innermost first).
+        let mut dir = layout.company_dir.clone();
+        while dir.starts_with(backup_dir) && dir != backup_dir {
+            if !files.dirs.contains(&dir) {
+                files.dirs.push(dir.clone());
+            }
+            if !dir.pop() {
+                break;
+            }
         }
     }
     Ok(files)
 }
 
-async fn remove_files(files: Vec<PathBuf>) {
-    for path in files {
+#[derive(Default)]
+struct BackupFiles {
+    paths: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+async fn remove_files(files: BackupFiles) {
+    for path in files.paths {
         let result = match tokio::fs::metadata(&path).await {
             Ok(meta) if meta.is_dir() => tokio::fs::remove_dir_all(&path).await,
             Ok(_) => tokio::fs::remove_file(&path).await,
@@ -132,5 +148,12 @@ async fn remove_files(files: Vec<PathBuf>) {
         if let Err(error) = result {
             tracing::warn!(path = %path.display(), %error, "could not remove a deleted account's backup file");
         }
+    }
+    // Only empty directories go: another registration (of another user, in the layout
+    // from before names were per user) may share a parent.
+    let mut dirs = files.dirs;
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+    for dir in dirs {
+        let _ = tokio::fs::remove_dir(&dir).await;
     }
 }

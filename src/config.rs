@@ -91,6 +91,8 @@ pub struct Config {
     pub backup_keep: u32,
     pub backup_allowed_hosts: Vec<String>,
     pub backup_allow_local: bool,
+    pub git_max_concurrency: usize,
+    pub git_timeout_secs: u64,
 
     pub cors_origins: Vec<String>,
     pub log_format: LogFormat,
@@ -131,6 +133,8 @@ impl Default for Config {
             backup_keep: 30,
             backup_allowed_hosts: vec!["github.com".into()],
             backup_allow_local: false,
+            git_max_concurrency: 4,
+            git_timeout_secs: 300,
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
         }
@@ -273,6 +277,8 @@ impl Config {
             v
         )));
         set!(backup_allow_local, "BACKUP_ALLOW_LOCAL", boolean);
+        set!(git_max_concurrency, "GIT_MAX_CONCURRENCY", parse);
+        set!(git_timeout_secs, "GIT_TIMEOUT_SECS", parse);
         set!(cors_origins, "CORS_ORIGINS", |v| Ok(list(v)));
         set!(log_format, "LOG_FORMAT", |v: &str| match v {
             "text" => Ok(LogFormat::Text),
@@ -358,7 +364,18 @@ impl Config {
         if self.backup_keep == 0 {
             return fail("BACKUP_KEEP", "must be at least 1");
         }
+        if !(1..=1024).contains(&self.git_max_concurrency) {
+            return fail("GIT_MAX_CONCURRENCY", "must be between 1 and 1024");
+        }
+        if !(1..=86_400).contains(&self.git_timeout_secs) {
+            return fail("GIT_TIMEOUT_SECS", "must be between 1 and 86400");
+        }
         Ok(())
+    }
+
+    /// How long one git command may run (`GIT_TIMEOUT_SECS`).
+    pub fn git_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.git_timeout_secs)
     }
 
     /// The external base URL, without a trailing slash.
@@ -432,6 +449,8 @@ mod tests {
         assert_eq!(c.public_url(), "http://127.0.0.1:8080");
         assert_eq!(c.events_keep_per_repo, 500);
         assert_eq!(c.github_max_requests_per_minute, 720);
+        assert_eq!(c.git_max_concurrency, 4);
+        assert_eq!(c.git_timeout_secs, 300);
         assert!(c.validate().is_ok());
     }
 

@@ -46,6 +46,12 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: a bounded resource (such as the git permits) is full.
+    #[error("{message}")]
+    Busy {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -75,7 +81,7 @@ impl AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,6 +104,20 @@ impl IntoResponse for AppError {
             Self::TooManyRequests { retry_after_secs } => {
                 let body = ErrorBody {
                     message: format!("Too many requests; retry in {retry_after_secs} seconds"),
+                    errors: Vec::new(),
+                };
+                let mut response = (status, axum::Json(body)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                return response;
+            }
+            Self::Busy {
+                message,
+                retry_after_secs,
+            } => {
+                let body = ErrorBody {
+                    message,
                     errors: Vec::new(),
                 };
                 let mut response = (status, axum::Json(body)).into_response();

@@ -29,6 +29,9 @@ pub struct AppState {
     pub stats_answers: Arc<StatsAnswers>,
     /// Wakes this process's backup worker when a webhook queues a backup.
     pub backup_wakeup: Arc<tokio::sync::Notify>,
+    /// Permits for git network operations (`GIT_MAX_CONCURRENCY`), shared by backup
+    /// registrations, the backup worker and `pull` syncs.
+    pub git_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -45,7 +48,9 @@ impl AppState {
             config.token_encryption_key.as_ref().map(|k| k.expose()),
             &config.token_encryption_key_file,
         )?;
+        let git_permits = Arc::new(tokio::sync::Semaphore::new(config.git_max_concurrency));
         Ok(Self {
+            git_permits,
             db,
             config: Arc::new(config),
             jwt: Arc::new(jwt),

@@ -59,10 +59,19 @@ pub fn url_policy(config: &Config) -> UrlPolicy {
     UrlPolicy::from_config(config)
 }
 
+/// The storage directory (relative to `BACKUP_DIR`) of a new registration:
+/// `@users/{user_id}/{company_id}`, so two users' registrations of the same names never
+/// share a path. Registrations made before names were per user keep `{company_id}`
+/// (`@` cannot start a company id, so the two never meet).
+pub fn storage_dir(user_id: i64, company_id: &str) -> String {
+    format!("@users/{user_id}/{company_id}")
+}
+
 /// Where a registration's files live under `BACKUP_DIR`:
-/// `{company_id}/{repository_name}.git` (the mirror) and
-/// `{company_id}/{repository_name} {delivery_id}.zip` (the archives).
-/// Both names are validated by [`path_name_problem`], so they cannot climb out.
+/// `{storage_dir}/{repository_name}.git` (the mirror) and
+/// `{storage_dir}/{repository_name} {delivery_id}.zip` (the archives).
+/// The names are validated by [`path_name_problem`] and the storage directory is made of
+/// them and a user id ([`storage_dir`]), so nothing can climb out.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub company_dir: PathBuf,
@@ -70,9 +79,10 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(backup_dir: &Path, company_id: &str, repository_name: &str) -> Self {
+    /// The layout of a registration stored in `storage_dir` (its column of that name).
+    pub fn at(backup_dir: &Path, storage_dir: &str, repository_name: &str) -> Self {
         Self {
-            company_dir: backup_dir.join(company_id),
+            company_dir: backup_dir.join(storage_dir),
             repository_name: repository_name.to_string(),
         }
     }

@@ -24,10 +24,6 @@ pub const POLL_PERIOD: Duration = Duration::from_secs(1);
 const LEASE: Duration = Duration::from_secs(120);
 /// How often a running backup renews its lease.
 const LEASE_RENEWAL: Duration = Duration::from_secs(30);
-/// How long `git fetch` may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(600);
-/// How long a mirror clone may take (when the mirror must be recreated).
-const CLONE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Claims of one backup (crashed workers included) before it is marked failed.
 pub const MAX_ATTEMPTS: i32 = 3;
 
@@ -117,9 +113,9 @@ type Outcome = Result<(u64, String), String>;
 
 async fn finish(state: &AppState, job: &Job, outcome: Outcome) {
     let keep = i64::from(state.config.backup_keep);
-    let layout = Layout::new(
+    let layout = Layout::at(
         &state.config.backup_dir,
-        &job.company_id,
+        &job.storage_dir,
         &job.repository_name,
     );
     match outcome {
@@ -168,10 +164,18 @@ async fn back_up(state: &AppState, job: &Job, cancelled: Arc<AtomicBool>) -> Out
     let remote = backups::url_policy(config)
         .check(&job.repository_url)
         .map_err(|e| format!("The repository URL is no longer allowed: it {e}"))?;
-    let layout = Layout::new(&config.backup_dir, &job.company_id, &job.repository_name);
+    let layout = Layout::at(&config.backup_dir, &job.storage_dir, &job.repository_name);
     let mirror = layout.mirror_dir();
+    // Waits for a git permit (GIT_MAX_CONCURRENCY); the lease is renewed meanwhile.
+    let permit = state
+        .git_permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| "The server is shutting down".to_string())?;
+    let timeout = config.git_timeout();
     if tokio::fs::try_exists(&mirror).await.unwrap_or(false) {
-        git::fetch_mirror(&mirror, &remote, FETCH_TIMEOUT)
+        git::fetch_mirror(&mirror, &remote, timeout)
             .await
             .map_err(|e| hide_dir(format!("Fetching the repository failed: {e}")))?;
     } else {
@@ -183,7 +187,7 @@ async fn back_up(state: &AppState, job: &Job, cancelled: Arc<AtomicBool>) -> Out
             .await
             .map_err(|e| format!("Cannot create the backup directory: {e}"))?;
         let partial = layout.partial_mirror_dir();
-        let cloned = git::clone_mirror(&remote, &partial, CLONE_TIMEOUT).await;
+        let cloned = git::clone_mirror(&remote, &partial, timeout).await;
         let moved = match cloned {
             Ok(()) => tokio::fs::rename(&partial, &mirror)
                 .await
@@ -195,6 +199,7 @@ async fn back_up(state: &AppState, job: &Job, cancelled: Arc<AtomicBool>) -> Out
         }
         moved?;
     }
+    drop(permit);
     let dest = layout.archive(&job.zip_file_name);
     let written =
         tokio::task::spawn_blocking(move || archive::zip_directory(&mirror, &dest, &cancelled))

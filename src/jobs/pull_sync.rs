@@ -19,8 +19,6 @@ use crate::store::commits;
 const CLAIM_BATCH: i64 = 8;
 /// How long a claim holds; a replica that dies mid-fetch frees its repositories after it.
 const LEASE: &str = "15 minutes";
-const FETCH_TIMEOUT: Duration = Duration::from_secs(600);
-const READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, sqlx::FromRow)]
 struct PullTarget {
@@ -112,10 +110,18 @@ async fn pull_one(state: &AppState, target: &PullTarget) -> Result<(), String> {
         .check(url)
         .map_err(|why| format!("remote_url refused: {why}"))?;
     let mirror = mirror_path(&config.pull_mirror_dir, target.id, url);
-    git::update_mirror(&remote, &mirror, FETCH_TIMEOUT)
+    let timeout = config.git_timeout();
+    // Waits for a git permit (GIT_MAX_CONCURRENCY), released once the fetch is done.
+    let permit = state
+        .git_permits
+        .acquire()
+        .await
+        .map_err(|_| "the server is shutting down".to_string())?;
+    git::update_mirror(&remote, &mirror, timeout)
         .await
         .map_err(|e| format!("fetching {url} failed: {}", git_message(&e)))?;
-    if !git::has_commit(&mirror, "HEAD", READ_TIMEOUT)
+    drop(permit);
+    if !git::has_commit(&mirror, "HEAD", timeout)
         .await
         .map_err(|e| git_message(&e))?
     {
@@ -123,10 +129,10 @@ async fn pull_one(state: &AppState, target: &PullTarget) -> Result<(), String> {
         return ingest(state, target, &[]).await;
     }
     let since = match target.last_ingested_sha.as_deref() {
-        Some(sha) if is_known_ancestor(&mirror, sha).await => Some(sha),
+        Some(sha) if is_known_ancestor(&mirror, sha, timeout).await => Some(sha),
         _ => None,
     };
-    let history = git::log(&mirror, "HEAD", since, READ_TIMEOUT)
+    let history = git::log(&mirror, "HEAD", since, timeout)
         .await
         .map_err(|e| git_message(&e))?;
     if history.is_empty() {
@@ -165,12 +171,10 @@ async fn ingest(
     Ok(())
 }
 
-async fn is_known_ancestor(mirror: &std::path::Path, sha: &str) -> bool {
-    let known = git::has_commit(mirror, sha, READ_TIMEOUT)
-        .await
-        .unwrap_or(false);
+async fn is_known_ancestor(mirror: &std::path::Path, sha: &str, timeout: Duration) -> bool {
+    let known = git::has_commit(mirror, sha, timeout).await.unwrap_or(false);
     known
-        && git::is_ancestor(mirror, sha, "HEAD", READ_TIMEOUT)
+        && git::is_ancestor(mirror, sha, "HEAD", timeout)
             .await
             .unwrap_or(false)
 }

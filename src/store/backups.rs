@@ -22,6 +22,8 @@ pub struct Registration {
     pub data_type: String,
     pub created_by: String,
     pub webhook_secret: String,
+    /// The directory of its mirror and archives, relative to `BACKUP_DIR`.
+    pub storage_dir: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -34,29 +36,35 @@ pub struct NewRegistration<'a> {
     pub data_type: &'a str,
     pub created_by: &'a str,
     pub webhook_secret: &'a str,
+    pub storage_dir: &'a str,
 }
 
 const REGISTRATION_COLUMNS: &str = "id, user_id, company_id, repository_name, repository_url, \
-     org_name, data_type, created_by, webhook_secret, created_at";
+     org_name, data_type, created_by, webhook_secret, storage_dir, created_at";
 
-/// Whether the company/repository pair is taken (case-insensitively), by anyone.
+/// Whether the user already registered the company/repository pair (case-insensitively).
+/// Other users' registrations are invisible.
 pub async fn registration_exists(
     db: &PgPool,
+    user_id: i64,
     company_id: &str,
     repository_name: &str,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "select exists (select 1 from backup_repositories
-         where lower(company_id) = lower($1) and lower(repository_name) = lower($2))",
+         where user_id = $3 and lower(company_id) = lower($1)
+           and lower(repository_name) = lower($2))",
     )
     .bind(company_id)
     .bind(repository_name)
+    .bind(user_id)
     .fetch_one(db)
     .await
 }
 
-/// Inserts a registration inside the caller's transaction; `Ok(None)` when the pair is
-/// taken. A concurrent registration of the same pair waits here until this one commits.
+/// Inserts a registration inside the caller's transaction; `Ok(None)` when the user
+/// has the pair already. A concurrent registration of the same pair by the same user
+/// waits here until this one commits.
 pub async fn insert_registration(
     conn: &mut PgConnection,
     new: &NewRegistration<'_>,
@@ -64,9 +72,9 @@ pub async fn insert_registration(
     sqlx::query_as(&format!(
         "insert into backup_repositories
            (user_id, company_id, repository_name, repository_url, org_name, data_type,
-            created_by, webhook_secret)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
-         on conflict ((lower(company_id)), (lower(repository_name))) do nothing
+            created_by, webhook_secret, storage_dir)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict do nothing
          returning {REGISTRATION_COLUMNS}"
     ))
     .bind(new.user_id)
@@ -77,23 +85,25 @@ pub async fn insert_registration(
     .bind(new.data_type)
     .bind(new.created_by)
     .bind(new.webhook_secret)
+    .bind(new.storage_dir)
     .fetch_optional(conn)
     .await
 }
 
-/// The registration a webhook URL names (exact spelling).
-pub async fn find_registration(
+/// The registrations a webhook URL names (exact spelling), of any user: the webhook
+/// picks the one whose secret signed the delivery.
+pub async fn find_registrations(
     db: &PgPool,
     company_id: &str,
     repository_name: &str,
-) -> Result<Option<Registration>, sqlx::Error> {
+) -> Result<Vec<Registration>, sqlx::Error> {
     sqlx::query_as(&format!(
         "select {REGISTRATION_COLUMNS} from backup_repositories
-         where company_id = $1 and repository_name = $2"
+         where company_id = $1 and repository_name = $2 order by id"
     ))
     .bind(company_id)
     .bind(repository_name)
-    .fetch_optional(db)
+    .fetch_all(db)
     .await
 }
 
@@ -190,6 +200,7 @@ pub struct Job {
     pub company_id: String,
     pub repository_name: String,
     pub repository_url: String,
+    pub storage_dir: String,
 }
 
 /// Claims the oldest backup that is queued, or running under an expired lease (its
@@ -228,7 +239,7 @@ pub async fn claim(db: &PgPool, lease_secs: f64) -> Result<Option<Job>, sqlx::Er
            returning id, repository_id, zip_file_name, attempts
          )
          select c.id, c.repository_id, c.zip_file_name, c.attempts,
-                r.company_id, r.repository_name, r.repository_url
+                r.company_id, r.repository_name, r.repository_url, r.storage_dir
          from claimed c join backup_repositories r on r.id = c.repository_id",
     )
     .bind(backup_id)
@@ -374,14 +385,14 @@ pub async fn list_backups(
     .await
 }
 
-/// A finished archive of the caller's: (company_id, repository_name, zip_file_name).
+/// A finished archive of the caller's: (storage_dir, repository_name, zip_file_name).
 pub async fn find_archive(
     db: &PgPool,
     user_id: i64,
     backup_id: i64,
 ) -> Result<Option<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "select r.company_id, r.repository_name, b.zip_file_name
+        "select r.storage_dir, r.repository_name, b.zip_file_name
          from backups b join backup_repositories r on r.id = b.repository_id
          where b.id = $1 and r.user_id = $2 and b.status = 'done'",
     )

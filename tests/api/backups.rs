@@ -85,26 +85,60 @@ struct Setup {
     token: String,
     backups: TempDir,
     work: TempDir,
+    user_id: i64,
+}
+
+/// Everything under `root` that is a file, a mirror (`*.git`) or a scratch clone.
+fn leftovers(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !path.is_dir() || name.ends_with(".git") || name.contains(".partial-") {
+                found.push(path);
+            } else {
+                pending.push(path);
+            }
+        }
+    }
+    found
+}
+
+async fn user_id(app: &TestApp, token: &str) -> i64 {
+    let (status, me) = json_of(app.get("/auth/me", Some(token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    me["id"].as_i64().expect("id")
 }
 
 impl Setup {
     async fn new(keep: u32) -> Self {
+        Self::with_hosts(keep, &[]).await
+    }
+
+    /// Like [`Setup::new`], with more hosts on `BACKUP_ALLOWED_HOSTS`.
+    async fn with_hosts(keep: u32, hosts: &[&str]) -> Self {
         let backups = TempDir::new("backups");
         let work = TempDir::new("repos");
         let dir = backups.0.clone();
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
         let app = TestApp::spawn_with(move |c| {
             c.backup_dir = dir;
             c.backup_allow_local = true;
             c.backup_keep = keep;
+            c.backup_allowed_hosts.extend(hosts);
             c.public_url = Some("https://backups.example.com/".into());
         })
         .await;
         let token = app.register("alice").await;
+        let user_id = user_id(&app, &token).await;
         Self {
             app,
             token,
             backups,
             work,
+            user_id,
         }
     }
 
@@ -142,9 +176,14 @@ impl Setup {
 
     /// Waits until backup `id` leaves `queued`/`running`; returns its report entry.
     async fn finished(&self, id: i64) -> Value {
+        self.finished_for(&self.token, id).await
+    }
+
+    /// Same as [`Setup::finished`], as the user of `token`.
+    async fn finished_for(&self, token: &str, id: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let report = self.backup_report(&self.token).await;
+            let report = self.backup_report(token).await;
             let entry = report.iter().find(|b| b["backup_id"] == id);
             if let Some(entry) = entry
                 && !matches!(entry["status"].as_str(), Some("queued" | "running"))
@@ -156,12 +195,23 @@ impl Setup {
         }
     }
 
+    /// Where the caller's registrations under `COMPANY` keep their files.
     fn company_dir(&self) -> PathBuf {
-        self.backups.0.join(COMPANY)
+        self.storage_of(self.user_id)
+    }
+
+    fn storage_of(&self, user_id: i64) -> PathBuf {
+        self.backups
+            .0
+            .join(gitpulse::backups::storage_dir(user_id, COMPANY))
     }
 
     fn zips(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.company_dir())
+        Self::zips_in(&self.company_dir())
+    }
+
+    fn zips_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
             .map(|entries| {
                 entries
                     .filter_map(Result::ok)
@@ -610,11 +660,8 @@ async fn registration_validates_names_urls_and_duplicates() {
         count(&setup.app, "select count(*) from backup_repositories").await,
         0
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&setup.backups.0)
-        .expect("backup dir")
-        .flat_map(|company| std::fs::read_dir(company.expect("entry").path()).expect("dir"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = leftovers(&setup.backups.0);
+    assert!(left.is_empty(), "{left:?}");
 
     // Registered once (without the trailing slash), refused the second time.
     let (status, body) = json_of(
@@ -789,6 +836,152 @@ async fn other_users_see_nothing() {
 }
 
 #[tokio::test]
+async fn two_users_register_the_same_names_without_seeing_each_other() {
+    let setup = Setup::new(30).await;
+    let source = source_repository(&setup.work.0);
+    let url = source.display().to_string();
+    let alice_secret = setup.registered(REPO, &url).await;
+
+    // Bob registers the very same names: accepted, nothing tells him Alice has them.
+    let bob = setup.app.register("bob").await;
+    let bob_id = user_id(&setup.app, &bob).await;
+    let (status, body) = json_of(
+        setup
+            .app
+            .post_json(
+                "/backup/repositoryClone/",
+                &registration(REPO, &url),
+                Some(&bob),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["webhook_link"],
+        format!("https://backups.example.com/backup/{COMPANY}/{REPO}/"),
+        "the seed's link shape"
+    );
+    let bob_secret = body["webhook_secret"].as_str().expect("secret").to_string();
+    assert_ne!(bob_secret, alice_secret);
+    // Names stay unique per user, regardless of case.
+    let (status, body) = json_of(
+        setup
+            .app
+            .post_json(
+                "/backup/repositoryClone/",
+                &registration(&REPO.to_uppercase(), &url),
+                Some(&bob),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already registered")),
+        "{body}"
+    );
+
+    // Each sees only their own registration.
+    for token in [&setup.token, &bob] {
+        let (status, body) = json_of(
+            setup
+                .app
+                .get(&format!("/get-repository-reports/{COMPANY}/"), Some(token))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(1), "{body}");
+    }
+
+    // A push signed with Bob's secret is Bob's backup; one signed with Alice's is hers.
+    let (status, answer, _) = push(&setup, &bob_secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let bob_backup = answer["backup_id"].as_i64().expect("id");
+    assert_eq!(setup.finished_for(&bob, bob_backup).await["status"], "done");
+    assert!(setup.backup_report(&setup.token).await.is_empty());
+    let (status, answer, _) = push(&setup, &alice_secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let alice_backup = answer["backup_id"].as_i64().expect("id");
+    assert_eq!(setup.finished(alice_backup).await["status"], "done");
+    let ids = |report: Vec<Value>| -> Vec<i64> {
+        report
+            .iter()
+            .filter_map(|b| b["backup_id"].as_i64())
+            .collect()
+    };
+    assert_eq!(ids(setup.backup_report(&setup.token).await), [alice_backup]);
+    assert_eq!(ids(setup.backup_report(&bob).await), [bob_backup]);
+
+    // A signature made with neither secret: 401, no backup.
+    let (status, _, _) = push(&setup, "neither-secret", &delivery()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Mirrors and archives live apart.
+    let alice_dir = setup.company_dir();
+    let bob_dir = setup.storage_of(bob_id);
+    assert_ne!(alice_dir, bob_dir);
+    for dir in [&alice_dir, &bob_dir] {
+        assert!(
+            dir.join(format!("{REPO}.git/HEAD")).is_file(),
+            "{}",
+            dir.display()
+        );
+        assert_eq!(Setup::zips_in(dir).len(), 1, "{}", dir.display());
+    }
+
+    // Downloads stay the caller's own.
+    let mine = setup
+        .app
+        .get(
+            &format!("/backup/archives/{alice_backup}"),
+            Some(&setup.token),
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    let theirs = setup
+        .app
+        .get(
+            &format!("/backup/archives/{bob_backup}"),
+            Some(&setup.token),
+        )
+        .await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn registrations_made_before_names_were_per_user_keep_their_files() {
+    // A registration as the old layout stored it: `{BACKUP_DIR}/{company_id}/`.
+    let setup = Setup::new(30).await;
+    let source = source_repository(&setup.work.0);
+    let secret = setup.registered(REPO, &source.display().to_string()).await;
+    let legacy = setup.backups.0.join(COMPANY);
+    std::fs::create_dir_all(&legacy).expect("legacy dir");
+    std::fs::rename(
+        setup.company_dir().join(format!("{REPO}.git")),
+        legacy.join(format!("{REPO}.git")),
+    )
+    .expect("move the mirror");
+    sqlx::query("update backup_repositories set storage_dir = company_id")
+        .execute(&setup.app.state.db)
+        .await
+        .expect("old layout");
+    let (status, answer, _) = push(&setup, &secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let id = answer["backup_id"].as_i64().expect("id");
+    assert_eq!(setup.finished(id).await["status"], "done");
+    assert_eq!(Setup::zips_in(&legacy).len(), 1);
+    let response = setup
+        .app
+        .get(&format!("/backup/archives/{id}"), Some(&setup.token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_webhook_answers_at_once_while_backups_run() {
     let setup = Setup::new(30).await;
     let source = source_repository(&setup.work.0);
@@ -959,19 +1152,26 @@ async fn backup_routes_are_documented() {
 
 #[tokio::test]
 async fn webhooks_answer_while_a_backup_runs_and_shutdown_requeues_it() {
-    let setup = Setup::new(30).await;
+    let setup = Setup::with_hosts(30, &["127.0.0.1"]).await;
     let source = source_repository(&setup.work.0);
     let secret = setup.registered(REPO, &source.display().to_string()).await;
-    // Make the mirror's fetch hang, as a slow remote would (an admin-side setting on disk,
-    // the kind of thing the URL policy keeps users from doing).
-    git(
-        &setup.company_dir().join(format!("{REPO}.git")),
-        &[
-            "config",
-            "remote.origin.uploadpack",
-            "sleep 20; git-upload-pack",
-        ],
-    );
+    // Then the remote becomes slow: a server that accepts connections and never answers
+    // (git waits in the TLS handshake until the worker is stopped).
+    let stalling = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = stalling.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut streams = Vec::new();
+        while let Ok((stream, _)) = stalling.accept().await {
+            streams.push(stream);
+        }
+    });
+    sqlx::query("update backup_repositories set repository_url = $1")
+        .bind(format!("https://127.0.0.1:{port}/octo/slow.git"))
+        .execute(&setup.app.state.db)
+        .await
+        .expect("slow remote");
     let db = setup.app.state.db.clone();
     let status_of = |id: i64| {
         let db = db.clone();
@@ -1018,4 +1218,61 @@ async fn webhooks_answer_while_a_backup_runs_and_shutdown_requeues_it() {
             .await
             .expect("lease");
     assert!(lease.is_none(), "the repository lease is released");
+    held.abort();
+}
+
+#[tokio::test]
+async fn deleting_the_account_removes_its_mirrors_and_archives() {
+    let setup = Setup::new(30).await;
+    let source = source_repository(&setup.work.0);
+    let url = format!("file://{}", source.display());
+    let secret = setup.registered(REPO, &url).await;
+    let (status, body, _) = push(&setup, &secret, &delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let entry = setup
+        .finished(body["backup_id"].as_i64().expect("id"))
+        .await;
+    assert_eq!(entry["status"], "done", "{entry}");
+    // Bob has the same names; his files must survive Alice's deletion.
+    let bob = setup.app.register("bob").await;
+    let (status, answer) = json_of(
+        setup
+            .app
+            .post_json(
+                "/backup/repositoryClone/",
+                &registration(REPO, &url),
+                Some(&bob),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let bob_dir = setup.storage_of(user_id(&setup.app, &bob).await);
+    assert_eq!(setup.zips().len(), 1);
+
+    let (status, answer) = json_of(
+        setup
+            .app
+            .send_json(
+                Method::DELETE,
+                "/auth/me",
+                &json!({"password": "correct horse battery"}),
+                Some(&setup.token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["removed"]["backup_registrations"], 1);
+    assert_eq!(answer["removed"]["backups"], 1);
+    assert!(
+        !setup.company_dir().exists(),
+        "{:?}",
+        leftovers(&setup.company_dir())
+    );
+    assert!(bob_dir.join(format!("{REPO}.git/HEAD")).is_file());
+    assert_eq!(
+        count(&setup.app, "select count(*) from backup_repositories").await,
+        1
+    );
 }

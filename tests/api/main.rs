@@ -12,6 +12,7 @@ mod daily_stats;
 mod data_api;
 mod errors;
 mod fake_github;
+mod git_safety;
 mod github_client;
 mod integration;
 mod ops;

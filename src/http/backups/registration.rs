@@ -16,8 +16,10 @@ use crate::state::{AppState, random_secret};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::backups::{self as store, NewRegistration, Registration};
 
-/// How long the mirror clone of a registration may take.
-const CLONE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a registration waits for a git permit before answering 503.
+const PERMIT_WAIT: Duration = Duration::from_secs(2);
+/// The `Retry-After` of that 503, in seconds.
+const BUSY_RETRY_AFTER_SECS: u64 = 10;
 /// Longest `org_name`, `data_type` and `created_by`.
 const MAX_LABEL_LEN: usize = 200;
 
@@ -54,6 +56,7 @@ pub struct Registered {
         (status = 200, description = "Cloned; configure the webhook with this link and secret", body = Registered),
         (status = 400, description = "Missing or invalid fields, a URL the policy refuses, an existing registration, or a failed clone", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+        (status = 503, description = "GIT_MAX_CONCURRENCY git operations are running; retry after `Retry-After` seconds", body = ErrorBody),
     ))]
 pub(super) async fn register_repository(
     State(state): State<AppState>,
@@ -67,12 +70,40 @@ pub(super) async fn register_repository(
             input.repository_name, input.company_id
         ))
     };
-    if store::registration_exists(&state.db, input.company_id, input.repository_name).await? {
+    if store::registration_exists(
+        &state.db,
+        auth.user_id,
+        input.company_id,
+        input.repository_name,
+    )
+    .await?
+    {
         return Err(duplicate());
     }
+    // No database connection is held while git talks to the network: clone first under
+    // a scratch name (holding a git permit), then record the row and move the mirror into
+    // place in one short transaction.
+    // Resolve the host now, for a clear 400; git checks again right before it connects.
+    if let Err(e) = input.remote.check_addresses().await {
+        let message = match e {
+            git::GitError::Refused(why) => format!("is refused: {why}"),
+            other => other.to_string(),
+        };
+        return Err(invalid(vec![FieldError {
+            field: "repository_url".into(),
+            message,
+        }]));
+    }
+    let storage_dir = backups::storage_dir(auth.user_id, input.company_id);
+    let layout = Layout::at(
+        &state.config.backup_dir,
+        &storage_dir,
+        input.repository_name,
+    );
+    let permit = git_permit(&state).await?;
+    let partial = clone_partial(&layout, &input.remote, state.config.git_timeout()).await?;
+    drop(permit);
     let webhook_secret = random_secret();
-    // The row stays uncommitted while git clones: a concurrent registration of the same
-    // names waits on it, and a failed clone leaves no row.
     let mut tx = state.db.begin().await?;
     let new = NewRegistration {
         user_id: auth.user_id,
@@ -83,7 +114,10 @@ pub(super) async fn register_repository(
         data_type: input.data_type,
         created_by: input.created_by,
         webhook_secret: &webhook_secret,
+        storage_dir: &storage_dir,
     };
+    // A concurrent registration of the same names waits here until this one commits,
+    // then finds them taken (and its scratch clone is removed).
     let registration = store::insert_registration(&mut tx, &new)
         .await?
         .ok_or_else(duplicate)?;
@@ -98,12 +132,7 @@ pub(super) async fn register_repository(
         "repository_name": registration.repository_name,
     }));
     audit::record(&mut *tx, &entry).await?;
-    let layout = Layout::new(
-        &state.config.backup_dir,
-        input.company_id,
-        input.repository_name,
-    );
-    let mirror = clone_into_place(&layout, &input.remote).await?;
+    let mirror = move_into_place(&layout, partial).await?;
     if let Err(e) = tx.commit().await {
         let _ = tokio::fs::remove_dir_all(mirror.path()).await;
         return Err(e.into());
@@ -132,6 +161,7 @@ pub(super) async fn register_repository(
         (status = 200, description = "Cloned", body = Registered),
         (status = 400, description = "Invalid input or a failed clone", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
+        (status = 503, description = "Too many git operations running; see `Retry-After`", body = ErrorBody),
     ))]
 pub(super) async fn register_repository_no_slash(
     state: State<AppState>,
@@ -303,19 +333,50 @@ impl Drop for MirrorGuard {
     }
 }
 
-/// Clones a mirror under a scratch name and moves it into place. The caller holds the
-/// (uncommitted) registration row, so nobody else owns the mirror's path; anything
-/// found there is a leftover of a crash and is replaced.
-async fn clone_into_place(layout: &Layout, remote: &Remote) -> AppResult<MirrorGuard> {
+/// A permit of the global git limit (`GIT_MAX_CONCURRENCY`), waiting at most
+/// [`PERMIT_WAIT`]: when they are all taken the registration answers 503 with
+/// `Retry-After` instead of queueing.
+async fn git_permit(state: &AppState) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
+    let permits = state.git_permits.clone();
+    match tokio::time::timeout(PERMIT_WAIT, permits.acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) => Err(AppError::Unavailable("The server is shutting down".into())),
+        Err(_) => {
+            state
+                .metrics
+                .increment("gitpulse_backup_registrations_busy_total", &[]);
+            Err(AppError::Busy {
+                message: "Too many git operations are running; try again shortly".into(),
+                retry_after_secs: BUSY_RETRY_AFTER_SECS,
+            })
+        }
+    }
+}
+
+/// Clones a mirror under a scratch name next to where it will live. Nothing else owns
+/// the scratch name; it is removed when the guard drops (a failure, or the client
+/// hanging up mid-clone).
+async fn clone_partial(
+    layout: &Layout,
+    remote: &Remote,
+    timeout: Duration,
+) -> AppResult<MirrorGuard> {
     tokio::fs::create_dir_all(&layout.company_dir)
         .await
         .map_err(|e| AppError::internal(format!("cannot create the backup directory: {e}")))?;
     let partial = MirrorGuard {
         path: Some(layout.partial_mirror_dir()),
     };
-    git::clone_mirror(remote, partial.path(), CLONE_TIMEOUT)
+    git::clone_mirror(remote, partial.path(), timeout)
         .await
         .map_err(|e| AppError::bad_request(format!("Could not clone the repository: {e}")))?;
+    Ok(partial)
+}
+
+/// Moves a finished scratch clone to the mirror's path. The caller holds the
+/// (uncommitted) registration row, so nobody else owns that path; anything found there
+/// is a leftover of a crash and is replaced.
+async fn move_into_place(layout: &Layout, partial: MirrorGuard) -> AppResult<MirrorGuard> {
     let mirror = layout.mirror_dir();
     if tokio::fs::try_exists(&mirror).await.unwrap_or(false) {
         tracing::warn!(path = %mirror.display(), "replacing a leftover mirror directory");

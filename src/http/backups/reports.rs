@@ -223,11 +223,11 @@ pub(super) async fn download_archive(
     Path(backup_id): Path<i64>,
 ) -> AppResult<Response> {
     let missing = || AppError::not_found("No finished backup with this id");
-    let (company_id, repository_name, zip_file_name) =
+    let (storage_dir, repository_name, zip_file_name) =
         store::find_archive(&state.db, auth.user_id, backup_id)
             .await?
             .ok_or_else(missing)?;
-    let path = Layout::new(&state.config.backup_dir, &company_id, &repository_name)
+    let path = Layout::at(&state.config.backup_dir, &storage_dir, &repository_name)
         .archive(&zip_file_name);
     let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,

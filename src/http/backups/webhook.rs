@@ -103,9 +103,10 @@ async fn handle_webhook(
     {
         return Err(unknown());
     }
-    let registration = store::find_registration(&state.db, company_id, repository_name)
-        .await?
-        .ok_or_else(unknown)?;
+    let registrations = store::find_registrations(&state.db, company_id, repository_name).await?;
+    if registrations.is_empty() {
+        return Err(unknown());
+    }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::PayloadTooLarge("Webhook payload is too large".into())
@@ -113,13 +114,19 @@ async fn handle_webhook(
             AppError::bad_request("Could not read the webhook payload")
         }
     })?;
-    backups::verify_signature(
-        registration.webhook_secret.as_bytes(),
+    let registration = signed_by(
+        &registrations,
         &body,
         header_str(headers, "x-hub-signature-256"),
     )
     .map_err(|e| {
-        tracing::warn!(registration_id = registration.id, reason = %e, "webhook signature refused");
+        tracing::warn!(
+            company_id,
+            repository_name,
+            candidates = registrations.len(),
+            reason = %e,
+            "webhook signature refused"
+        );
         AppError::Unauthorized(match e {
             SignatureError::Missing => e.to_string(),
             SignatureError::Invalid => {
@@ -131,7 +138,7 @@ async fn handle_webhook(
         .ok_or_else(|| AppError::bad_request("Missing X-GitHub-Event header"))?;
     match event {
         "ping" => Ok(answer(StatusCode::OK, "pong", None)),
-        "push" => queue_backup(state, &registration, headers, &body).await,
+        "push" => queue_backup(state, registration, headers, &body).await,
         _ => Ok(answer(
             StatusCode::OK,
             &format!(
@@ -141,6 +148,25 @@ async fn handle_webhook(
             None,
         )),
     }
+}
+
+/// The registration whose secret signed `body`. Several users may have registered the
+/// same names; each secret is checked (in constant time, and all of them, so the time
+/// taken does not tell which one matched).
+fn signed_by<'a>(
+    registrations: &'a [Registration],
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<&'a Registration, SignatureError> {
+    let mut matched = None;
+    let mut error = SignatureError::Invalid;
+    for registration in registrations {
+        match backups::verify_signature(registration.webhook_secret.as_bytes(), body, signature) {
+            Ok(()) => matched = matched.or(Some(registration)),
+            Err(e) => error = e,
+        }
+    }
+    matched.ok_or(error)
 }
 
 async fn queue_backup(
