@@ -6,6 +6,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY examples ./examples
+COPY crates ./crates
 RUN cargo build --release --locked --bin gitpulse
 
 # Runtime stage: a small Debian with git (backups, pull repositories) and curl (healthcheck).

@@ -16,10 +16,10 @@ GH=127.0.0.1:19100
 ADDR=127.0.0.1:18081
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gitpulse-target}"
 
-cargo build --release --quiet --bin gitpulse --example fake_github
+cargo build --release --quiet --bin gitpulse --bin fake-github
 psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null 2>&1
 
-"$CARGO_TARGET_DIR/release/examples/fake_github" --addr "$GH" --repos "$N" --rate-limit 100000000 >/dev/null &
+"$CARGO_TARGET_DIR/release/fake-github" --addr "$GH" --repos "$N" --rate-limit 100000000 >/dev/null &
 FAKE=$!
 SERVER=
 cleanup() {

@@ -15,7 +15,6 @@ pub mod data;
 pub mod db;
 pub mod error;
 pub mod event_stats;
-pub mod fake_github;
 pub mod git;
 pub mod github;
 pub mod http;

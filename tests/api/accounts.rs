@@ -2,8 +2,8 @@
 //! against the fake GitHub.
 
 use chrono::{Days, NaiveDate, Utc};
+use fake_github::FakeGitHub;
 use gitpulse::config::Secret;
-use gitpulse::fake_github::FakeGitHub;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

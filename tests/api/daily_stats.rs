@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use gitpulse::fake_github::FakeGitHub;
+use fake_github::FakeGitHub;
 use gitpulse::jobs::daily_stats::{run_claimed, run_daily_scan};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use fake_github::{FakeGitHub, Fault};
 use gitpulse::config::{Config, Secret};
-use gitpulse::fake_github::{FakeGitHub, Fault};
 use gitpulse::github::{GitHubClient, GitHubError};
 use gitpulse::metrics::Metrics;
 

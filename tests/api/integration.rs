@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use fake_github::FakeGitHub;
 use gitpulse::config::{Config, Secret};
-use gitpulse::fake_github::FakeGitHub;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
@@ -536,7 +536,7 @@ async fn resync_without_waiting_answers_202_and_status_shows_it() {
 
     gh.fail_next(
         "/user/orgs",
-        gitpulse::fake_github::Fault::Delay(Duration::from_millis(300)),
+        fake_github::Fault::Delay(Duration::from_millis(300)),
     );
     let response = app
         .post_json(

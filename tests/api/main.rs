@@ -11,7 +11,6 @@ mod config_example;
 mod daily_stats;
 mod data_api;
 mod errors;
-mod fake_github;
 mod git_safety;
 mod github_client;
 mod integration;

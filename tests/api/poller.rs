@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use gitpulse::fake_github::{FakeGitHub, Fault};
+use fake_github::{FakeGitHub, Fault};
 use gitpulse::jobs::poller::poll_due;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -48,7 +48,7 @@ async fn stored(app: &TestApp, name: &str) -> i64 {
         .expect("count")
 }
 
-fn events_requests(gh: &FakeGitHub, name: &str) -> Vec<gitpulse::fake_github::RecordedRequest> {
+fn events_requests(gh: &FakeGitHub, name: &str) -> Vec<fake_github::RecordedRequest> {
     let path = format!("/repos/acme/{name}/events");
     gh.requests()
         .into_iter()

@@ -1,7 +1,7 @@
 //! Tracking repositories and reading their event statistics.
 
 use chrono::{Duration, Utc};
-use gitpulse::fake_github::{FakeGitHub, Fault};
+use fake_github::{FakeGitHub, Fault};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -1,9 +1,9 @@
 //! Hostile use: every operation of the OpenAPI document is walked with API keys that lack
 //! its scope, with tokens of a deleted account, and with NUL characters in every input.
 
+use fake_github::FakeGitHub;
 use gitpulse::auth::Scope;
 use gitpulse::auth::policy::{self, Access};
-use gitpulse::fake_github::FakeGitHub;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -2,9 +2,9 @@
 
 pub mod push;
 
+use fake_github::FakeGitHub;
 use gitpulse::AppState;
 use gitpulse::config::{Config, Secret};
-use gitpulse::fake_github::FakeGitHub;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use gitpulse::fake_github::{FakeEvent, FakeGitHub, Fault};
+use fake_github::{FakeEvent, FakeGitHub, Fault};
 use reqwest::StatusCode;
 use serde_json::Value;
 

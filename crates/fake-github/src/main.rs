@@ -1,7 +1,7 @@
 //! Standalone fake GitHub for demos and benchmarks.
 //!
 //! ```text
-//! cargo run --example fake_github -- [--addr 127.0.0.1:9100] [--repos N] [--rate-limit N] [--live SECS]
+//! cargo run --release -p fake-github -- [--addr 127.0.0.1:9100] [--repos N] [--rate-limit N] [--live SECS]
 //! ```
 //!
 //! Seeds `octocat/Hello-World`, `octocat/Spoon-Knife` and `monalisa/octo-app` with events,
@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::Utc;
-use gitpulse::fake_github::{FakeEvent, FakeGitHub};
+use fake_github::{FakeEvent, FakeGitHub};
 
 const USAGE: &str =
-    "usage: fake_github [--addr HOST:PORT] [--repos N] [--rate-limit N] [--live SECS]";
+    "usage: fake-github [--addr HOST:PORT] [--repos N] [--rate-limit N] [--live SECS]";
 const EVENT_TYPES: [&str; 6] = [
     "PushEvent",
     "WatchEvent",
