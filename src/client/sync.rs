@@ -17,8 +17,8 @@ use serde_json::json;
 
 use super::{ClientConfig, ClientError, RemoteStatus, api_for, status_path};
 use crate::commit_batch;
+use crate::commit_batch::PushResult;
 use crate::git;
-use crate::http::sync::PushResult;
 
 const GIT_TIMEOUT: Duration = Duration::from_secs(1800);
 

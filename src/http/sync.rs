@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp};
-use crate::commit_batch::{self, CommitIn, WireEntry};
+use crate::commit_batch::{self, CommitIn, CommitResult, PushResult, WireEntry};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
@@ -35,26 +35,6 @@ pub struct PushCommits {
     pub commits: Option<Vec<WireEntry>>,
     #[schema(example = "gitpulse 0.1.0")]
     pub client_version: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CommitResult {
-    pub sha: String,
-    /// False when the commit was already stored (skipped).
-    pub inserted: bool,
-    /// Always null: a batch with an invalid commit is refused as a whole (400).
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PushResult {
-    pub total: usize,
-    pub inserted: usize,
-    pub skipped: usize,
-    pub errors: usize,
-    /// The last commit of the batch: everything up to it is stored.
-    pub last_ingested_sha: Option<String>,
-    pub details: Vec<CommitResult>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

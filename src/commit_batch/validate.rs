@@ -1,0 +1,184 @@
+//! Validation of a commit batch: 1–1000 commits, every field valid, no sha twice, every
+//! problem named as `commits[i].field` before anything is written.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::wire::{Wire, WireEntry};
+use super::{MAX_BATCH, MAX_NAME, MAX_TITLE};
+use crate::error::{AppError, FieldError};
+use crate::store::commits::NewCommit;
+
+/// At most this many field errors are listed in a 400 answer.
+const MAX_LISTED_ERRORS: usize = 50;
+
+/// Validates a whole batch: 1–1000 commits, every field valid, no sha twice. The
+/// answer names each problem as `commits[i].field`.
+pub fn validate_batch(commits: Option<Vec<WireEntry>>) -> Result<Vec<NewCommit>, AppError> {
+    let commits =
+        commits.ok_or_else(|| AppError::bad_request("Missing required fields: commits"))?;
+    if commits.is_empty() || commits.len() > MAX_BATCH {
+        return Err(AppError::bad_request(format!(
+            "commits must hold 1 to {MAX_BATCH} commits, got {}",
+            commits.len()
+        )));
+    }
+    let mut errors = Vec::new();
+    let mut valid = Vec::with_capacity(commits.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(commits.len());
+    for (index, entry) in commits.into_iter().enumerate() {
+        match validate_commit(entry) {
+            Ok(commit) => {
+                if let Some(first) = seen.insert(commit.sha.clone(), index) {
+                    errors.push(FieldError {
+                        field: format!("commits[{index}].sha"),
+                        message: format!("duplicate sha {} (also at commits[{first}])", commit.sha),
+                    });
+                }
+                valid.push(commit);
+            }
+            Err(problems) => {
+                errors.extend(problems.into_iter().map(|(field, message)| FieldError {
+                    field: format!("commits[{index}].{field}"),
+                    message,
+                }))
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(valid);
+    }
+    let first = &errors[0];
+    let message = format!(
+        "Invalid commit batch ({} problem{}); nothing was stored. First: {} {}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        first.field,
+        first.message
+    );
+    errors.truncate(MAX_LISTED_ERRORS);
+    Err(AppError::Invalid { message, errors })
+}
+
+type Problems = Vec<(&'static str, String)>;
+
+fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
+    let WireEntry::Commit(commit) = entry else {
+        return Err(vec![("", "must be a JSON object".into())]);
+    };
+    let c = *commit;
+    let mut problems = Problems::new();
+    let mut text = |field: &'static str, value: Option<Wire>, max: usize, required: bool| {
+        read_text(value, max, required).unwrap_or_else(|p| {
+            problems.push((field, p));
+            None
+        })
+    };
+    let sha = text("sha", c.sha, 40, true);
+    let author_name = text("author_name", c.author_name, MAX_NAME, true);
+    let author_email = text("author_email", c.author_email, MAX_NAME, true);
+    let committer_name = text("committer_name", c.committer_name, MAX_NAME, false);
+    let committer_email = text("committer_email", c.committer_email, MAX_NAME, false);
+    let commit_date = text("commit_date", c.commit_date, 64, true);
+    let message_title = text("message_title", c.message_title, MAX_TITLE, true);
+    let message_body = text("message_body", c.message_body, usize::MAX, false);
+    let mut count = |field: &'static str, value: Option<Wire>, max: i64| {
+        read_count(value, max).unwrap_or_else(|p| {
+            problems.push((field, p));
+            None
+        })
+    };
+    let additions = count("additions", c.additions, i64::MAX);
+    let deletions = count("deletions", c.deletions, i64::MAX);
+    let files_changed = count("files_changed", c.files_changed, i64::MAX);
+    let parent_count = count("parent_count", c.parent_count, i64::from(i32::MAX));
+    let is_merge = match c.is_merge {
+        None => None,
+        Some(Wire::Bool(b)) => Some(b),
+        Some(_) => {
+            problems.push(("is_merge", "must be true or false".into()));
+            None
+        }
+    };
+    let sha = sha.and_then(|sha| {
+        if sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Some(sha.to_ascii_lowercase())
+        } else {
+            problems.push(("sha", "must be 40 hexadecimal characters".into()));
+            None
+        }
+    });
+    let commit_date = commit_date.and_then(|d| match DateTime::parse_from_rfc3339(&d) {
+        Ok(date) => Some(date.with_timezone(&Utc)),
+        Err(_) => {
+            problems.push(("commit_date", "must be an RFC 3339 date-time".into()));
+            None
+        }
+    });
+    let (
+        Some(sha),
+        Some(author_name),
+        Some(author_email),
+        Some(commit_date),
+        Some(message_title),
+        true,
+    ) = (
+        sha,
+        author_name,
+        author_email,
+        commit_date,
+        message_title,
+        problems.is_empty(),
+    )
+    else {
+        return Err(problems);
+    };
+    let parent_count = parent_count.unwrap_or(if is_merge == Some(true) { 2 } else { 1 });
+    Ok(NewCommit {
+        sha,
+        committer_name: committer_name.unwrap_or_else(|| author_name.clone()),
+        committer_email: committer_email
+            .unwrap_or_else(|| author_email.clone())
+            .to_lowercase(),
+        author_name,
+        author_email: author_email.to_lowercase(),
+        commit_date,
+        message_title,
+        message_body: message_body.filter(|b| !b.is_empty()),
+        additions: additions.unwrap_or(0),
+        deletions: deletions.unwrap_or(0),
+        files_changed: files_changed.unwrap_or(0),
+        is_merge: is_merge.unwrap_or(parent_count > 1),
+        parent_count: i32::try_from(parent_count).unwrap_or(i32::MAX),
+    })
+}
+
+/// A string field: `Ok(None)` when absent and optional; 1..=max characters when present
+/// (blank counts as empty), never a NUL (PostgreSQL text cannot hold one).
+fn read_text(value: Option<Wire>, max: usize, required: bool) -> Result<Option<String>, String> {
+    let value = match value {
+        None if required => return Err("is required".into()),
+        None => return Ok(None),
+        Some(Wire::Text(s)) => s,
+        Some(_) => return Err("must be a string".into()),
+    };
+    if value.contains('\0') {
+        return Err("must not contain NUL characters".into());
+    }
+    if max == usize::MAX {
+        return Ok(Some(value));
+    }
+    if value.trim().is_empty() || value.chars().count() > max {
+        return Err(format!("must be 1 to {max} characters"));
+    }
+    Ok(Some(value))
+}
+
+fn read_count(value: Option<Wire>, max: i64) -> Result<Option<i64>, String> {
+    match value {
+        None => Ok(None),
+        Some(Wire::Integer(v)) if (0..=max).contains(&v) => Ok(Some(v)),
+        Some(_) => Err("must be a whole number ≥ 0".into()),
+    }
+}
