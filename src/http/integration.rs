@@ -125,9 +125,9 @@ fn target(query_id: Option<i64>, body: &Bytes) -> AppResult<Option<i64>> {
     if query_id.is_some() || body.iter().all(u8::is_ascii_whitespace) {
         return Ok(query_id);
     }
-    let target: IntegrationTarget = serde_json::from_slice(body)
+    let target: Option<IntegrationTarget> = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request(format!("Malformed JSON: {e}")))?;
-    Ok(target.user_id)
+    Ok(target.and_then(|t| t.user_id))
 }
 
 /// The state of the caller's GitHub integration and of its sync.

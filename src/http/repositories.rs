@@ -225,8 +225,9 @@ async fn repository_stats(
     body: Bytes,
 ) -> AppResult<Json<RepositoryStatistics>> {
     let named = if query.owner.is_none() && query.name.is_none() && !body.is_empty() {
-        serde_json::from_slice::<RepositoryName>(&body)
+        serde_json::from_slice::<Option<RepositoryName>>(&body)
             .map_err(|e| AppError::bad_request(format!("Malformed JSON: {e}")))?
+            .unwrap_or_default()
     } else {
         query
     };
