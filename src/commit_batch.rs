@@ -136,8 +136,8 @@ impl<'de> Deserialize<'de> for Wire {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Wire, E> {
                 Ok(i64::try_from(v).map_or(Wire::Other, Wire::Integer))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Wire, E> {
-                Ok(Wire::Other)
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Wire, E> {
+                Ok(crate::http::extract::whole_number(v).map_or(Wire::Other, Wire::Integer))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Wire, E> {
                 Ok(Wire::Bool(v))

@@ -33,6 +33,10 @@ pub struct CreateKey {
     #[schema(value_type = Option<Object>, example = "sync:commits,read:repos")]
     pub scopes: Option<Value>,
     /// 1 to 365; default: never expires.
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::optional_whole_number"
+    )]
     pub expires_in_days: Option<i64>,
 }
 

@@ -50,6 +50,10 @@ pub struct ResyncParams {
 /// `{"user_id": <GitHub id>}`, optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct IntegrationTarget {
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::optional_whole_number"
+    )]
     pub user_id: Option<i64>,
 }
 
