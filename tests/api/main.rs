@@ -15,6 +15,7 @@ mod fake_github;
 mod git_safety;
 mod github_client;
 mod integration;
+mod openapi;
 mod ops;
 mod poller;
 mod rate_limit;
