@@ -11,32 +11,57 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CommitIn {
     /// 40 hexadecimal digits (stored lowercased).
-    #[schema(example = "abc123def456abc123def456abc123def456abc1")]
+    #[schema(
+        pattern = "^[0-9A-Fa-f]{40}$",
+        example = "abc123def456abc123def456abc123def456abc1"
+    )]
     pub sha: String,
-    /// 1–255 characters.
+    /// 1–255 characters, not all blank.
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub author_name: String,
-    /// 1–255 characters (stored lowercased).
+    /// 1–255 characters, not all blank (stored lowercased).
+    #[schema(min_length = 1, max_length = 255, pattern = "\\S")]
     pub author_email: String,
-    /// 1–255 characters; defaults to the author.
+    /// 1–255 characters, not all blank; defaults to the author.
+    #[schema(
+        required = false,
+        nullable,
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub committer_name: String,
-    /// 1–255 characters; defaults to the author's email.
+    /// 1–255 characters, not all blank; defaults to the author's email.
+    #[schema(
+        required = false,
+        nullable,
+        min_length = 1,
+        max_length = 255,
+        pattern = "\\S"
+    )]
     pub committer_email: String,
     /// RFC 3339.
-    #[schema(example = "2026-01-02T12:00:00Z")]
+    #[schema(format = DateTime, max_length = 64, example = "2026-01-02T12:00:00Z")]
     pub commit_date: String,
-    /// The first line of the message, 1–500 characters.
+    /// The first line of the message, 1–500 characters, not all blank.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub message_title: String,
     /// The rest of the message.
     pub message_body: Option<String>,
     /// Lines added (≥ 0, default 0).
+    #[schema(required = false, nullable, minimum = 0)]
     pub additions: i64,
     /// Lines deleted (≥ 0, default 0).
+    #[schema(required = false, nullable, minimum = 0)]
     pub deletions: i64,
     /// Files changed (≥ 0, default 0).
+    #[schema(required = false, nullable, minimum = 0)]
     pub files_changed: i64,
     /// Default: `parent_count > 1`.
+    #[schema(required = false, nullable)]
     pub is_merge: bool,
     /// ≥ 0, default 1 (2 when `is_merge`).
+    #[schema(required = false, nullable, minimum = 0)]
     pub parent_count: i32,
 }
 
@@ -120,8 +145,8 @@ impl<'de> Deserialize<'de> for Wire {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Wire, E> {
                 Ok(i64::try_from(v).map_or(Wire::Other, Wire::Integer))
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Wire, E> {
-                Ok(Wire::Other)
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Wire, E> {
+                Ok(crate::http::extract::whole_number(v).map_or(Wire::Other, Wire::Integer))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Wire, E> {
                 Ok(Wire::Bool(v))

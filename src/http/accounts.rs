@@ -32,8 +32,9 @@ const DEFAULT_DAYS: u64 = 30;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TrackAccount {
-    /// The GitHub login of a user or organization.
-    #[schema(example = "octocat")]
+    /// The GitHub login of a user or organization: 1–39 letters, digits or `-`, not
+    /// starting with `-`.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}$", example = "octocat")]
     pub login: Option<String>,
 }
 
@@ -70,8 +71,10 @@ pub struct TrackedAccount {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatsRange {
     /// First day, `YYYY-MM-DD` (default: 29 days before `date_to`).
+    #[param(format = Date, nullable = false)]
     pub date_from: Option<String>,
-    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
+    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC); not before `date_from`.
+    #[param(format = Date, nullable = false)]
     pub date_to: Option<String>,
 }
 
@@ -80,7 +83,7 @@ pub struct DailyStat {
     /// GitHub's repository id.
     #[schema(example = 7329078)]
     pub repo_id: i64,
-    #[schema(value_type = String, example = "2022-06-10")]
+    #[schema(value_type = String, format = Date, example = "2022-06-10")]
     pub date: NaiveDate,
     pub stargazers: i64,
     pub forks: i64,
@@ -97,14 +100,16 @@ pub struct AccountStats {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct HistoryRange {
     /// First day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[param(format = Date, nullable = false)]
     pub from: Option<String>,
-    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC).
+    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC); not before `from`.
+    #[param(format = Date, nullable = false)]
     pub to: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryPoint {
-    #[schema(value_type = String, example = "2022-06-10")]
+    #[schema(value_type = String, format = Date, example = "2022-06-10")]
     pub date: NaiveDate,
     pub stargazers: i64,
     pub forks: i64,
@@ -192,9 +197,12 @@ async fn list_accounts(
 
 /// One account you track, by GitHub user id.
 #[utoipa::path(get, path = "/v1/users/{id}", tag = "accounts",
-    params(("id" = i64, Path, description = "GitHub user id")),
+    params(("id" = i64, Path, description = "GitHub user id", minimum = 1)),
     security(("bearer" = [])),
-    responses((status = 200, body = AccountView), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The account", body = AccountView),
+        (status = 404, description = "Not an account you track", body = ErrorBody),
+    ))]
 async fn get_account(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -205,9 +213,12 @@ async fn get_account(
 
 /// Stop tracking an account: its statistics leave your view (others who track it keep them).
 #[utoipa::path(delete, path = "/v1/users/{id}", tag = "accounts",
-    params(("id" = i64, Path, description = "GitHub user id")),
+    params(("id" = i64, Path, description = "GitHub user id", minimum = 1)),
     security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "No longer tracked", body = Message),
+        (status = 404, description = "Not an account you track", body = ErrorBody),
+    ))]
 async fn remove_account(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -223,7 +234,7 @@ async fn remove_account(
 
 /// Daily statistics of the account's repositories, by repository id then date.
 #[utoipa::path(get, path = "/v1/users/{id}/stats", tag = "accounts",
-    params(("id" = i64, Path, description = "GitHub user id"), StatsRange),
+    params(("id" = i64, Path, description = "GitHub user id", minimum = 1), StatsRange),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Rows in the range (maybe none)", body = AccountStats),
@@ -260,7 +271,11 @@ async fn account_stats(
 
 /// Daily stargazers, forks and watchers of a repository you track (directly or through an account).
 #[utoipa::path(get, path = "/repositories/{owner}/{name}/history", tag = "accounts",
-    params(("owner" = String, Path), ("name" = String, Path), HistoryRange),
+    params(
+        ("owner" = String, Path, pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$"),
+        ("name" = String, Path, pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$"),
+        HistoryRange,
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, body = RepositoryHistory),

@@ -27,12 +27,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateKey {
-    #[schema(example = "laptop push client")]
+    /// 1–100 characters, not all blank.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100,
+        pattern = "\\S", example = "laptop push client")]
     pub name: Option<String>,
     /// `"sync:commits,read:repos"` or `["sync:commits"]`; default: all scopes.
-    #[schema(value_type = Option<Object>, example = "sync:commits,read:repos")]
+    #[schema(schema_with = crate::http::docs::scopes_schema, example = "sync:commits,read:repos")]
     pub scopes: Option<Value>,
-    /// 1 to 365; default: never expires.
+    /// 1 to 365; default (absent or null): never expires.
+    #[schema(minimum = 1, maximum = 365)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::optional_whole_number"
+    )]
     pub expires_in_days: Option<i64>,
 }
 
@@ -232,7 +239,7 @@ async fn list_keys(State(state): State<AppState>, auth: AuthUser) -> AppResult<J
 
 /// Revoke an API key; it stops working on the next request, on every replica.
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys",
-    params(("id" = i64, Path, description = "Key id")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Key id", minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "Revoked", body = Message),
         (status = 400, description = "Already revoked", body = ErrorBody),

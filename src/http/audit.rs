@@ -20,10 +20,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Page {
     /// 1 to 100 (default 50).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// Entries to skip (default 0).
+    /// Entries to skip (default 0); not together with `page`.
+    #[param(nullable = false, minimum = 0)]
     pub offset: Option<i64>,
     /// 1-based page of `limit` entries; an alternative to `offset`.
+    #[param(nullable = false, minimum = 1)]
     pub page: Option<i64>,
 }
 

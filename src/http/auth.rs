@@ -38,11 +38,17 @@ pub struct AccountDeleted {
     pub removed: account::Removed,
 }
 
+/// A username and password. Registration enforces these limits; login answers the same
+/// 400 for credentials that break them as for wrong ones.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Credentials {
-    #[schema(example = "alice")]
+    /// 3–64 letters, digits, `_`, `.` or `-` (surrounding blanks are ignored).
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 64,
+        pattern = "^[A-Za-z0-9_.-]+$", example = "alice")]
     pub username: Option<String>,
-    #[schema(example = "correct horse battery staple")]
+    /// 8–1024 characters, not all blank.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 1024,
+        pattern = "\\S", example = "correct horse battery staple")]
     pub password: Option<String>,
 }
 

@@ -31,20 +31,33 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct DataParams {
     /// Page number, from 1 (default 1).
+    #[param(nullable = false, minimum = 1, maximum = 1_000_000)]
     pub page: Option<i64>,
     /// Items per page, 1–100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-    /// Dotted path to sort by, e.g. `commit.author.date`.
+    /// Dotted path to sort by, e.g. `commit.author.date`: up to 8 names of letters,
+    /// digits and `_`, at most 200 characters (empty means no sort).
+    #[param(
+        nullable = false,
+        max_length = 200,
+        pattern = "^([A-Za-z0-9_]+(\\.[A-Za-z0-9_]+){0,7})?$"
+    )]
     pub sort_by: Option<String>,
-    /// `asc` (default) or `desc`.
+    /// `asc` (default) or `desc`, in any case.
+    #[param(nullable = false, pattern = "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$")]
     pub sort_order: Option<String>,
-    /// Case-insensitive text to find in the collection's text fields.
+    /// Case-insensitive text to find in the collection's text fields (at most 200
+    /// characters; blank means no search).
+    #[param(nullable = false, max_length = 200)]
     pub search: Option<String>,
     /// A JSON object of MongoDB-style conditions, e.g. `{"stargazers_count": {"$gt": 100}}`.
+    #[param(nullable = false)]
     pub filter: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DataPagination)]
 pub struct Pagination {
     pub current_page: i64,
     pub total_pages: i64,
@@ -74,9 +87,12 @@ pub struct DataPage {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct SearchParams {
-    /// The keyword, 2–200 characters.
+    /// The keyword, 2–200 characters (surrounding blanks are ignored).
+    #[param(value_type = String, required = true, min_length = 2, max_length = 200,
+        pattern = "\\S[\\s\\S]*\\S")]
     pub q: Option<String>,
     /// Results per collection, 1–50 (default 10).
+    #[param(nullable = false, minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
 }
 
@@ -105,7 +121,8 @@ fn keyword(raw: Option<&str>, name: &str) -> AppResult<Option<String>> {
 
 /// Query one collection of the caller's synced GitHub data.
 #[utoipa::path(get, path = "/data/{collection}", tag = "data", params(
-        ("collection" = String, Path, description = "github_organizations, github_users, github_repos, github_commits, github_pulls, github_issues or github_changelogs"),
+        ("collection" = String, Path, pattern = "^(github_organizations|github_users|github_repos|github_commits|github_pulls|github_issues|github_changelogs)$",
+            description = "github_organizations, github_users, github_repos, github_commits, github_pulls, github_issues or github_changelogs"),
         DataParams,
     ),
     security(("bearer" = [])),

@@ -42,12 +42,16 @@ pub struct AuthorizeUrl {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct CallbackParams {
-    /// The authorization code GitHub appended.
+    /// The authorization code GitHub appended (needed unless `error` is set).
+    #[param(nullable = false)]
     pub code: Option<String>,
-    /// The `state` issued by `/auth/github/login`.
+    /// The `state` issued by `/auth/github/login` (needed unless `error` is set).
+    #[param(nullable = false)]
     pub state: Option<String>,
-    /// Set by GitHub when the person declined (e.g. `access_denied`).
+    /// Set by GitHub when the person declined (e.g. `access_denied`); answered with 400.
+    #[param(nullable = false)]
     pub error: Option<String>,
+    #[param(nullable = false)]
     pub error_description: Option<String>,
 }
 

@@ -34,26 +34,36 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct StatusParams {
     /// The GitHub account id of the caller's integration (optional; must be the caller's own).
+    #[param(nullable = false, minimum = 1)]
     pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct ResyncParams {
     /// The GitHub account id of the caller's integration (optional; must be the caller's own).
+    #[param(nullable = false, minimum = 1)]
     pub user_id: Option<i64>,
     /// Wait for the sync to finish (default true); `false` answers 202 at once.
+    #[param(nullable = false)]
     pub wait: Option<bool>,
     /// Refetch everything, ignoring ETags and cursors (default false).
+    #[param(nullable = false)]
     pub full: Option<bool>,
 }
 
 /// `{"user_id": <GitHub id>}`, optional.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct IntegrationTarget {
+    #[schema(minimum = 1)]
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::optional_whole_number"
+    )]
     pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = IntegrationSyncStatus)]
 pub struct SyncStatus {
     /// `idle`, `running`, `finished`, `failed` or `interrupted` (a sync whose process died).
     pub state: String,
@@ -125,9 +135,9 @@ fn target(query_id: Option<i64>, body: &Bytes) -> AppResult<Option<i64>> {
     if query_id.is_some() || body.iter().all(u8::is_ascii_whitespace) {
         return Ok(query_id);
     }
-    let target: IntegrationTarget = serde_json::from_slice(body)
+    let target: Option<IntegrationTarget> = serde_json::from_slice(body)
         .map_err(|e| AppError::bad_request(format!("Malformed JSON: {e}")))?;
-    Ok(target.user_id)
+    Ok(target.and_then(|t| t.user_id))
 }
 
 /// The state of the caller's GitHub integration and of its sync.

@@ -37,12 +37,9 @@ pub struct Message {
 
 /// The whole application: API routes, operational routes, `/openapi.json` and `/docs`.
 pub fn app(state: AppState) -> Router {
-    let (api, mut openapi) = api_routes().split_for_parts();
-    let (ops, ops_doc) = OpenApiRouter::new()
-        .merge(ops::router())
-        .merge(backups::webhook_router())
-        .split_for_parts();
-    openapi.merge(ops_doc);
+    let (api, api_doc) = api_routes().split_for_parts();
+    let (ops, ops_doc) = unlimited_routes().split_for_parts();
+    let openapi = docs::complete(api_doc, ops_doc);
 
     let router = Router::new()
         .merge(rate_limit::apply(
@@ -79,16 +76,19 @@ fn api_routes() -> OpenApiRouter<AppState> {
         )
 }
 
+/// The routes outside the rate limits: operations and GitHub's webhook.
+fn unlimited_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(ops::router())
+        .merge(backups::webhook_router())
+}
+
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = api_routes().into_openapi();
-    doc.merge(
-        OpenApiRouter::<AppState>::new()
-            .merge(ops::router())
-            .merge(backups::webhook_router())
-            .into_openapi(),
-    );
-    doc
+    docs::complete(
+        api_routes().into_openapi(),
+        unlimited_routes().into_openapi(),
+    )
 }
 
 async fn not_found() -> AppError {

@@ -26,10 +26,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateProject {
-    #[schema(example = "Backend")]
+    /// 1–255 characters, not all blank.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255,
+        pattern = "\\S", example = "Backend")]
     pub name: Option<String>,
     /// 1–64 of lowercase letters, digits and `-`; unique per user.
-    #[schema(example = "backend")]
+    #[schema(value_type = String, required = true, pattern = "^[a-z0-9-]{1,64}$", example = "backend")]
     pub slug: Option<String>,
 }
 
@@ -54,21 +56,27 @@ impl From<Project> for ProjectOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRepo {
-    #[schema(example = "api-server")]
+    /// 1–255 characters, not all blank; unique in the project.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255,
+        pattern = "\\S", example = "api-server")]
     pub name: Option<String>,
     /// Required for `pull`: an https:// URL on an allowed host (or a local path when
-    /// local remotes are allowed).
+    /// local remotes are allowed). At most 2048 characters.
+    #[schema(max_length = 2048)]
     pub remote_url: Option<String>,
     /// `push_client` (default) or `pull`.
-    #[schema(example = "push_client")]
+    #[schema(schema_with = crate::http::docs::optional_sync_method_schema, example = "push_client")]
     pub sync_method: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateRepo {
     /// `push_client` or `pull`.
+    #[schema(schema_with = crate::http::docs::sync_method_schema, required = true)]
     pub sync_method: Option<String>,
-    /// Optionally a new remote URL at the same time.
+    /// Optionally a new remote URL at the same time (at most 2048 characters); `pull`
+    /// needs one, given here or before.
+    #[schema(max_length = 2048)]
     pub remote_url: Option<String>,
 }
 
@@ -197,7 +205,7 @@ fn check_remote(state: &AppState, method: &str, remote_url: Option<&str>) -> App
 
 /// Add a repository to a project.
 #[utoipa::path(post, path = "/api/v1/projects/{pid}/repos", tag = "projects",
-    params(("pid" = i64, Path, description = "Project id")), request_body = CreateRepo,
+    params(("pid" = i64, Path, description = "Project id", minimum = 1)), request_body = CreateRepo,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = RepoOut),
@@ -243,7 +251,7 @@ async fn create_repo(
 
 /// A project's repositories with their sync state.
 #[utoipa::path(get, path = "/api/v1/projects/{pid}/repos", tag = "projects",
-    params(("pid" = i64, Path, description = "Project id")), security(("bearer" = [])),
+    params(("pid" = i64, Path, description = "Project id", minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "The project's repositories", body = [RepoOut]),
         (status = 401, description = "Not authenticated", body = ErrorBody),
@@ -262,7 +270,7 @@ async fn list_repos(
 
 /// Switch a repository between `push_client` and `pull`.
 #[utoipa::path(patch, path = "/api/v1/repos/{rid}", tag = "projects",
-    params(("rid" = i64, Path, description = "Repository id")), request_body = UpdateRepo,
+    params(("rid" = i64, Path, description = "Repository id", minimum = 1)), request_body = UpdateRepo,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated", body = RepoOut),

@@ -36,9 +36,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A repository named by owner and name, as in `octocat/Hello-World`.
 #[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
 pub struct RepositoryName {
-    #[schema(example = "octocat")]
+    /// 1–100 letters, digits, `-` or `_`, not starting with `-`.
+    #[schema(value_type = String, required = true, pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$", example = "octocat")]
+    #[param(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$",
+        example = "octocat"
+    )]
     pub owner: Option<String>,
-    #[schema(example = "Hello-World")]
+    /// 1–100 letters, digits, `-`, `_` or `.`, not `.` or `..`.
+    #[schema(value_type = String, required = true, pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$", example = "Hello-World")]
+    #[param(
+        nullable = false,
+        pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$",
+        example = "Hello-World"
+    )]
     pub name: Option<String>,
 }
 
@@ -117,7 +129,11 @@ async fn add_repository(
 /// Alias of `POST /repositories` (the original service's code used it).
 #[utoipa::path(post, path = "/repository", tag = "repositories", request_body = RepositoryName,
     security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Added", body = Message),
+        (status = 400, description = "Missing or invalid fields, already added, or not on GitHub", body = ErrorBody),
+        (status = 503, description = "GitHub could not be asked", body = ErrorBody),
+    ))]
 async fn add_repository_alias(
     state: State<AppState>,
     auth: AuthUser,
@@ -145,7 +161,10 @@ async fn remove_repository(
 /// Alias of `DELETE /repositories`.
 #[utoipa::path(delete, path = "/repository", tag = "repositories", request_body = RepositoryName,
     security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Removed", body = Message),
+        (status = 400, description = "Missing fields, or not in your list", body = ErrorBody),
+    ))]
 async fn remove_repository_alias(
     state: State<AppState>,
     auth: AuthUser,
@@ -156,9 +175,15 @@ async fn remove_repository_alias(
 
 /// Remove a repository from your list, named in the path.
 #[utoipa::path(delete, path = "/repositories/{owner}/{name}", tag = "repositories",
-    params(("owner" = String, Path), ("name" = String, Path)),
+    params(
+        ("owner" = String, Path, pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$"),
+        ("name" = String, Path, pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$"),
+    ),
     security(("bearer" = [])),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "Removed", body = Message),
+        (status = 400, description = "Invalid names, or not in your list", body = ErrorBody),
+    ))]
 async fn remove_repository_by_path(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -225,8 +250,9 @@ async fn repository_stats(
     body: Bytes,
 ) -> AppResult<Json<RepositoryStatistics>> {
     let named = if query.owner.is_none() && query.name.is_none() && !body.is_empty() {
-        serde_json::from_slice::<RepositoryName>(&body)
+        serde_json::from_slice::<Option<RepositoryName>>(&body)
             .map_err(|e| AppError::bad_request(format!("Malformed JSON: {e}")))?
+            .unwrap_or_default()
     } else {
         query
     };

@@ -30,9 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PushCommits {
-    /// 1 to 1000 commits, oldest first.
-    #[schema(value_type = Vec<CommitIn>)]
+    /// 1 to 1000 commits, oldest first, no sha twice.
+    #[schema(value_type = Vec<CommitIn>, required = true, min_items = 1, max_items = 1000)]
     pub commits: Option<Vec<WireEntry>>,
+    /// Recorded in the audit log (cut to 100 characters).
     #[schema(example = "gitpulse 0.1.0")]
     pub client_version: Option<String>,
 }
@@ -56,7 +57,10 @@ async fn own_repo(state: &AppState, auth: &AuthUser, pid: i64, rid: i64) -> AppR
 
 /// Push a batch of commits (API key with `sync:commits`, or a user session).
 #[utoipa::path(post, path = "/api/v1/sync/projects/{pid}/repos/{rid}/commits", tag = "sync",
-    params(("pid" = i64, Path, description = "Project id"), ("rid" = i64, Path, description = "Repository id")),
+    params(
+        ("pid" = i64, Path, description = "Project id", minimum = 1),
+        ("rid" = i64, Path, description = "Repository id", minimum = 1),
+    ),
     request_body = PushCommits, security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored; already known commits are skipped", body = PushResult),
@@ -121,7 +125,10 @@ async fn push_commits(
 
 /// A repository's sync state (API key with `read:repos` or `sync:commits`).
 #[utoipa::path(get, path = "/api/v1/sync/projects/{pid}/repos/{rid}/status", tag = "sync",
-    params(("pid" = i64, Path, description = "Project id"), ("rid" = i64, Path, description = "Repository id")),
+    params(
+        ("pid" = i64, Path, description = "Project id", minimum = 1),
+        ("rid" = i64, Path, description = "Repository id", minimum = 1),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The repository's sync state", body = SyncStatus),

@@ -25,17 +25,23 @@ const MAX_LABEL_LEN: usize = 200;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRepository {
-    #[schema(example = "100058-editor")]
+    /// 1–100 letters, digits, `.`, `_` or `-`, not `.` or `..`.
+    #[schema(value_type = String, required = true, pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$", example = "100058-editor")]
     pub repository_name: Option<String>,
-    #[schema(example = "https://github.com/octo-org/100058-editor.git")]
+    /// An `https://` URL on an allowed host (`BACKUP_ALLOWED_HOSTS`).
+    #[schema(value_type = String, required = true, pattern = "\\S", example = "https://github.com/octo-org/100058-editor.git")]
     pub repository_url: Option<String>,
-    #[schema(example = "octo-org")]
+    /// 1–200 characters without control characters.
+    #[schema(value_type = String, required = true, max_length = 200, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$", example = "octo-org")]
     pub org_name: Option<String>,
-    #[schema(example = "6385c0f18eca0fb652c94558")]
+    /// 1–100 letters, digits, `.`, `_` or `-`, not `.` or `..`.
+    #[schema(value_type = String, required = true, pattern = "^([A-Za-z0-9_-][A-Za-z0-9._-]{0,99}|\\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,98}|\\.\\.[A-Za-z0-9._-]{1,98})$", example = "6385c0f18eca0fb652c94558")]
     pub company_id: Option<String>,
-    #[schema(example = "real_data")]
+    /// 1–200 characters without control characters.
+    #[schema(value_type = String, required = true, max_length = 200, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$", example = "real_data")]
     pub data_type: Option<String>,
-    #[schema(example = "alice")]
+    /// 1–200 characters without control characters.
+    #[schema(value_type = String, required = true, max_length = 200, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x1f\\x7f-\\x9f\\s][^\\x00-\\x1f\\x7f-\\x9f]*$", example = "alice")]
     pub created_by: Option<String>,
 }
 

@@ -211,7 +211,7 @@ pub(super) async fn backup_reports_no_slash(
 
 /// Download a finished backup's zip archive (the caller's own only).
 #[utoipa::path(get, path = "/backup/archives/{backup_id}", tag = "backups",
-    params(("backup_id" = i64, Path)), security(("bearer" = [])),
+    params(("backup_id" = i64, Path, minimum = 1)), security(("bearer" = [])),
     responses(
         (status = 200, description = "The zip archive", content_type = "application/zip", body = Vec<u8>),
         (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
