@@ -16,7 +16,7 @@ GH=127.0.0.1:19100
 ADDR=127.0.0.1:18081
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gitpulse-target}"
 
-cargo build --release --quiet --bin gitpulse --bin fake-github
+cargo build --release --quiet --bin gitpulse && cargo build --release --quiet -p fake-github
 psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null 2>&1
 
 "$CARGO_TARGET_DIR/release/fake-github" --addr "$GH" --repos "$N" --rate-limit 100000000 >/dev/null &

@@ -39,7 +39,7 @@ fi
 py="$venv/bin/python"
 
 # --- build ----------------------------------------------------------------------------------
-cargo build --quiet --bin gitpulse --bin fake-github
+cargo build --quiet --bin gitpulse && cargo build --quiet -p fake-github
 target="${CARGO_TARGET_DIR:-$root/target}"
 gitpulse_bin="$target/debug/gitpulse"
 fake_bin="$target/debug/fake-github"
