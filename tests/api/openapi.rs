@@ -221,3 +221,21 @@ async fn whole_number_floats_are_integers() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+/// The served document is the committed snapshot: a refactoring that changes the
+/// contract fails here. After an intended change, rerun with `UPDATE_SNAPSHOTS=1`.
+#[test]
+fn the_document_matches_its_snapshot() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.snapshot.json");
+    let current = serde_json::to_string_pretty(&document()).expect("json") + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &current).expect("write the snapshot");
+    }
+    let snapshot = std::fs::read_to_string(&path).expect("tests/api/openapi.snapshot.json");
+    assert!(
+        snapshot == current,
+        "the OpenAPI document differs from tests/api/openapi.snapshot.json; \
+         if the change is intended, rerun with UPDATE_SNAPSHOTS=1 and commit the file"
+    );
+}
