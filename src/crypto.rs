@@ -132,7 +132,7 @@ fn read_or_create_key_file(path: &Path) -> Result<String, KeyError> {
         std::fs::create_dir_all(dir).map_err(write_err)?;
     }
     let temp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-    let key = crate::state::random_secret();
+    let key = random_secret();
     let written = write_private(&temp, &key).and_then(|()| std::fs::hard_link(&temp, path));
     let _ = std::fs::remove_file(&temp);
     match written {
@@ -164,6 +164,14 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()
+}
+
+/// 64 hex characters from the OS random generator.
+pub fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
 use crate::crypto::TokenCipher;
+use crate::event_stats::cache::StatsAnswers;
 use crate::github::GitHubClient;
-use crate::http::stats_cache::StatsAnswers;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -39,7 +39,14 @@ impl AppState {
     pub async fn new(config: Config, db: PgPool) -> Result<Self, StateError> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_string(),
-            None => crate::store::settings::get_or_create(&db, "jwt_secret", random_secret).await?,
+            None => {
+                crate::store::settings::get_or_create(
+                    &db,
+                    "jwt_secret",
+                    crate::crypto::random_secret,
+                )
+                .await?
+            }
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
         let metrics = Arc::new(Metrics::default());
@@ -73,12 +80,4 @@ pub enum StateError {
     HttpClient(reqwest::Error),
     #[error(transparent)]
     TokenKey(#[from] crate::crypto::KeyError),
-}
-
-/// 64 hex characters from the OS random generator.
-pub fn random_secret() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }

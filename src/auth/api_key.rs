@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use crate::error::{AppError, AppResult};
-use crate::store::api_keys;
+use crate::store::api_keys::{self, Usage};
 
 /// The literal start of every key.
 pub const KEY_PREFIX: &str = "gp_";
@@ -173,13 +173,6 @@ struct CachedKey {
     prefix: String,
     expires_at: Option<DateTime<Utc>>,
     verified_at: Instant,
-}
-
-#[derive(Debug, Clone)]
-pub struct Usage {
-    pub count: i64,
-    pub last_used_at: DateTime<Utc>,
-    pub last_used_ip: Option<String>,
 }
 
 /// The verified-key cache and the pending usage counts of one process.

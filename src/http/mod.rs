@@ -17,7 +17,6 @@ pub mod ops;
 pub mod projects;
 pub mod rate_limit;
 pub mod repositories;
-pub mod stats_cache;
 pub mod sync;
 
 use axum::Router;

@@ -6,18 +6,16 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::event_stats;
+use crate::event_stats::{self, AllStatistics, RepositoryStatistics};
 use crate::github::GitHubError;
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::state::AppState;
-use crate::store::events::{self, StatsRow};
 use crate::store::repositories;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -72,21 +70,6 @@ pub struct TrackedRepositoryView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RepositoryList {
     pub repositories: Vec<TrackedRepositoryView>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RepositoryStatistics {
-    /// `owner/name`.
-    pub repository: String,
-    /// Per event type: count and mean seconds between consecutive events; null before the first poll.
-    #[schema(value_type = Option<Object>)]
-    pub statistics: Option<Box<RawValue>>,
-    pub last_synchronized: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AllStatistics {
-    pub repositories_statistics: Vec<RepositoryStatistics>,
 }
 
 /// Add a GitHub repository to your list (it must exist on GitHub).
@@ -260,8 +243,7 @@ async fn repository_stats(
     let repository = repositories::tracked(&state.db, auth.user_id, owner, name)
         .await?
         .ok_or_else(|| AppError::bad_request("Repository is not in your list"))?;
-    let rows = events::stats_rows(&state.db, auth.user_id, Some(repository.id)).await?;
-    let answer = with_statistics(&state, rows).await?.pop();
+    let answer = event_stats::of_repository(&state, auth.user_id, repository.id).await?;
     match answer {
         Some(answer) if answer.last_synchronized.is_some() => Ok(Json(answer)),
         _ => Err(AppError::bad_request(
@@ -277,75 +259,12 @@ async fn all_repository_stats(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> AppResult<Response> {
-    let (fingerprint, fresh) = events::stats_fingerprint(&state.db, auth.user_id).await?;
-    if fresh && let Some(body) = state.stats_answers.get(auth.user_id, &fingerprint) {
-        return Ok(json_bytes(body));
-    }
-    let rows = events::stats_rows(&state.db, auth.user_id, None).await?;
-    let repositories_statistics = with_statistics(&state, rows).await?;
-    let answer = AllStatistics {
-        repositories_statistics,
-    };
-    let body = Bytes::from(serde_json::to_vec(&answer).map_err(AppError::internal)?);
-    // Stale statistics were just recomputed: what is stored is current for `fingerprint`
-    // or newer, and a newer database state has another fingerprint.
-    state
-        .stats_answers
-        .put(auth.user_id, fingerprint, body.clone());
+    let body = event_stats::of_user(&state, auth.user_id).await?;
     Ok(json_bytes(body))
 }
 
 fn json_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// Fills in statistics: cached JSON passes through untouched; missing or stale ones are
-/// computed from the newest events (one query for all of them) and cached.
-async fn with_statistics(
-    state: &AppState,
-    rows: Vec<StatsRow>,
-) -> AppResult<Vec<RepositoryStatistics>> {
-    let stale: Vec<i64> = rows
-        .iter()
-        .filter(|r| r.last_synchronized.is_some() && r.statistics.is_none())
-        .map(|r| r.repository_id)
-        .collect();
-    let mut newest = if stale.is_empty() {
-        Default::default()
-    } else {
-        events::newest(&state.db, &stale).await?
-    };
-    let now = Utc::now();
-    let mut answers = Vec::with_capacity(rows.len());
-    for row in rows {
-        let statistics = match (&row.last_synchronized, row.statistics) {
-            (None, _) => None,
-            (Some(_), Some(cached)) => {
-                Some(RawValue::from_string(cached).map_err(AppError::internal)?)
-            }
-            (Some(_), None) => {
-                let recent = newest.remove(&row.repository_id).unwrap_or_default();
-                let (statistics, valid_until) = event_stats::compute(&recent, now);
-                let json =
-                    serde_json::value::to_raw_value(&statistics).map_err(AppError::internal)?;
-                events::store_stats(
-                    &state.db,
-                    row.repository_id,
-                    row.events_version,
-                    &json,
-                    valid_until,
-                )
-                .await?;
-                Some(json)
-            }
-        };
-        answers.push(RepositoryStatistics {
-            repository: format!("{}/{}", row.owner, row.name),
-            statistics,
-            last_synchronized: row.last_synchronized,
-        });
-    }
-    Ok(answers)
 }
 
 /// Owner and name, present and shaped like GitHub's, before anything asks GitHub.

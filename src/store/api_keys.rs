@@ -3,7 +3,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::auth::api_key::Usage;
+/// Uses of one key gathered in memory since the last write.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub count: i64,
+    pub last_used_at: DateTime<Utc>,
+    pub last_used_ip: Option<String>,
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKey {

@@ -9,10 +9,11 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::backups::{self, Layout};
+use crate::crypto::random_secret;
 use crate::error::{AppError, AppResult, ErrorBody, FieldError};
 use crate::git::{self, Remote};
 use crate::http::extract::{Json, Path, require_fields};
-use crate::state::{AppState, random_secret};
+use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::backups::{self as store, NewRegistration, Registration};
 
