@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::Job;
 use crate::commit_batch::{self, MAX_BATCH};
+use crate::config::Config;
 use crate::git::{self, GitError};
 use crate::state::AppState;
 use crate::store::audit::AuditEntry;
@@ -17,6 +19,23 @@ use crate::store::pull_sync::{self as store, PullTarget};
 
 /// Repositories claimed per round.
 const CLAIM_BATCH: i64 = 8;
+
+/// The background job: a round every `PULL_SYNC_INTERVAL_SECS`.
+pub struct PullSync;
+
+impl Job for PullSync {
+    const NAME: &'static str = "pull_sync";
+
+    fn period(config: &Config) -> Duration {
+        Duration::from_secs(config.pull_sync_interval_secs.max(1))
+    }
+
+    async fn run_once(state: &AppState) {
+        if let Err(e) = run_due(state).await {
+            tracing::warn!(error = %e, "pull sync round failed");
+        }
+    }
+}
 
 /// Claims the due `pull` repositories and syncs them; returns how many were synced
 /// (successfully or not). Stops early, releasing its claims, when the process shuts down.
