@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::state::AppState;
@@ -107,12 +108,22 @@ fn round<J: Job>(state: AppState) -> Round {
     Box::pin(async move { J::run_once(&state).await })
 }
 
-/// Waits for the background loops to stop, at most `grace`; the rest are aborted.
-pub async fn stop(mut tasks: JoinSet<()>, grace: Duration) {
-    let drained =
-        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+/// Waits, at most `grace`, for the job loops and the work requests left running in
+/// `background` (integration syncs, which stop at their next step once shutdown is
+/// cancelled and record themselves interrupted). Job loops still running then are
+/// aborted; the rest is left to the runtime's end (their leases expire).
+pub async fn stop(mut jobs: JoinSet<()>, background: &TaskTracker, grace: Duration) {
+    background.close();
+    let drained = tokio::time::timeout(grace, async {
+        while jobs.join_next().await.is_some() {}
+        background.wait().await;
+    })
+    .await;
     if drained.is_err() {
-        tracing::warn!("background jobs did not stop within {grace:?}; aborting them");
-        tasks.abort_all();
+        tracing::warn!(
+            background = background.len(),
+            "background work did not stop within {grace:?}; aborting the jobs"
+        );
+        jobs.abort_all();
     }
 }
