@@ -42,8 +42,8 @@ pub async fn start(config: Config) -> Result<AppState, StartupError> {
     Ok(AppState::new(config, pool).await?)
 }
 
-/// Serves `state` on `listener` until `shutdown` completes, then stops background work
-/// and gives in-flight requests up to 30 seconds to finish.
+/// Serves `state` on `listener` until `shutdown` completes, then gives in-flight requests
+/// up to 30 seconds to finish, and background work (jobs, integration syncs) 30 more.
 pub async fn launch(
     state: AppState,
     listener: TcpListener,
@@ -69,7 +69,7 @@ pub async fn launch(
         }
     }
     token.cancel();
-    crate::jobs::stop(jobs, SHUTDOWN_GRACE).await;
+    crate::jobs::stop(jobs, &state.background, SHUTDOWN_GRACE).await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::{ApiKeyAuth, JwtKeys};
 use crate::config::Config;
@@ -25,6 +26,9 @@ pub struct AppState {
     pub token_cipher: Arc<TokenCipher>,
     /// Cancelled when the process shuts down; background loops watch it.
     pub shutdown: CancellationToken,
+    /// Work a request leaves running in the background (integration syncs); `launch`
+    /// waits for it on shutdown, as for the jobs.
+    pub background: TaskTracker,
     /// Each user's last `/repository/all/stats` answer.
     pub stats_answers: Arc<StatsAnswers>,
     /// Wakes this process's backup worker when a webhook queues a backup.
@@ -66,6 +70,7 @@ impl AppState {
             api_keys: Arc::new(ApiKeyAuth::default()),
             token_cipher: Arc::new(token_cipher),
             shutdown: CancellationToken::new(),
+            background: TaskTracker::new(),
             backup_wakeup: Arc::default(),
             stats_answers: Arc::default(),
         })

@@ -11,9 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
-
 use crate::backups::{self, Layout, archive};
+use crate::config::Config;
 use crate::git;
 use crate::state::AppState;
 use crate::store::backups::{self as store, Job};
@@ -27,31 +26,30 @@ const LEASE_RENEWAL: Duration = Duration::from_secs(30);
 /// Claims of one backup (crashed workers included) before it is marked failed.
 pub const MAX_ATTEMPTS: i32 = 3;
 
-/// Starts the worker loop.
-pub fn spawn(tasks: &mut JoinSet<()>, state: &AppState) {
-    let state = state.clone();
-    super::spawn_periodic(
-        tasks,
-        "backups",
-        POLL_PERIOD,
-        state.shutdown.clone(),
-        move || {
-            let state = state.clone();
-            async move {
-                drain_queue(&state).await;
-                // Until the next poll, a webhook of this process wakes the worker at once.
-                // The tick lasts a whole period, so the next one starts right after it.
-                let next_poll = tokio::time::Instant::now() + POLL_PERIOD;
-                loop {
-                    tokio::select! {
-                        () = state.backup_wakeup.notified() => drain_queue(&state).await,
-                        () = state.shutdown.cancelled() => break,
-                        () = tokio::time::sleep_until(next_poll) => break,
-                    }
-                }
+/// The worker: drains the queue every [`POLL_PERIOD`], and at once when this process's
+/// webhook queues a backup.
+pub struct BackupWorker;
+
+impl super::Job for BackupWorker {
+    const NAME: &'static str = "backups";
+
+    fn period(_: &Config) -> Duration {
+        POLL_PERIOD
+    }
+
+    async fn run_once(state: &AppState) {
+        drain_queue(state).await;
+        // Until the next poll, a webhook of this process wakes the worker at once.
+        // The round lasts a whole period, so the next one starts right after it.
+        let next_poll = tokio::time::Instant::now() + POLL_PERIOD;
+        loop {
+            tokio::select! {
+                () = state.backup_wakeup.notified() => drain_queue(state).await,
+                () = state.shutdown.cancelled() => break,
+                () = tokio::time::sleep_until(next_poll) => break,
             }
-        },
-    );
+        }
+    }
 }
 
 /// Runs backups until the queue has none this worker can claim.

@@ -109,9 +109,11 @@ pub async fn claim(
 }
 
 impl ClaimedSync {
-    /// Runs the sync in the background (the initial sync after sign-in, `?wait=false`).
+    /// Runs the sync in the background (the initial sync after sign-in, `?wait=false`),
+    /// tracked so that shutdown waits for it.
     pub fn spawn(self) {
-        tokio::spawn(async move {
+        let background = self.state.background.clone();
+        background.spawn(async move {
             let integration_id = self.integration.id;
             if let Err(e) = self.run().await {
                 tracing::warn!(integration_id, error = %e, "integration sync failed");

@@ -1,122 +1,129 @@
-//! Background work: one scheduler per process. Each kind of work is a loop started here
-//! that claims its items from PostgreSQL (`FOR UPDATE SKIP LOCKED`), so any number of
-//! replicas share one database without doing anything twice. Every loop stops when the
-//! state's shutdown token is cancelled; `launch` waits for them before exiting.
+//! Background work: one scheduler per process. A job is a type implementing [`Job`]
+//! (a name, a period, one round of work), listed once in [`JOBS`]; [`start`] runs each
+//! listed job now and then every period. Jobs claim their items from PostgreSQL (leases
+//! taken in `store/`, `FOR UPDATE SKIP LOCKED`), so any number of replicas share one
+//! database without doing anything twice. Every loop stops when the state's shutdown
+//! token is cancelled; `launch` waits for them (and for the integration syncs requests
+//! started in the background) before exiting.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::config::Config;
 use crate::state::AppState;
 
 pub mod backups;
 pub mod daily_stats;
 pub mod integration_sync;
+pub mod key_usage;
 pub mod poller;
 pub mod pull_sync;
 
-/// Starts every background loop of this process (none when `SCHEDULER_ENABLED=false`).
+/// One kind of background work.
+pub trait Job {
+    /// Names the job in logs.
+    const NAME: &'static str;
+    /// Runs even when `SCHEDULER_ENABLED=false` (work only this process can do).
+    const ALWAYS_ON: bool = false;
+    /// How long from the start of one round to the start of the next.
+    fn period(config: &Config) -> Duration;
+    /// One round. A round running when shutdown comes is allowed to finish: one that
+    /// can take long watches `state.shutdown` itself.
+    fn run_once(state: &AppState) -> impl Future<Output = ()> + Send;
+}
+
+/// Every background job of the process, in the order they start.
+const JOBS: [Listed; 5] = [
+    Listed::of::<key_usage::KeyUsageFlush>(),
+    Listed::of::<poller::EventPoller>(),
+    Listed::of::<backups::BackupWorker>(),
+    Listed::of::<daily_stats::DailyStatsScan>(),
+    Listed::of::<pull_sync::PullSync>(),
+];
+
+/// Starts the background jobs of this process (only the always-on ones when
+/// `SCHEDULER_ENABLED=false`).
 pub fn start(state: &AppState) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
-    // API key usage is counted in this process's memory: it is written out even when the
-    // scheduler is off.
-    spawn_key_usage_flush(&mut tasks, state);
-    if !state.config.scheduler_enabled {
-        tracing::info!("background jobs are disabled (SCHEDULER_ENABLED=false)");
-        return tasks;
+    let enabled = state.config.scheduler_enabled;
+    for job in JOBS.iter().filter(|job| job.always_on || enabled) {
+        job.spawn(&mut tasks, state);
     }
-    let poller_state = state.clone();
-    spawn_periodic(
-        &mut tasks,
-        "event-poller",
-        poller::TICK,
-        state.shutdown.clone(),
-        move || poller::tick(poller_state.clone()),
-    );
-    backups::spawn(&mut tasks, state);
-    daily_stats::spawn(&mut tasks, state);
-    spawn_pull_sync(&mut tasks, state);
+    if !enabled {
+        tracing::info!("background jobs are disabled (SCHEDULER_ENABLED=false)");
+    }
     tasks
 }
 
-/// `pull` repositories are fetched every `PULL_SYNC_INTERVAL_SECS`; API key usage
-/// gathered in memory is written every few seconds.
-fn spawn_pull_sync(tasks: &mut JoinSet<()>, state: &AppState) {
-    let pull_state = state.clone();
-    let period = Duration::from_secs(state.config.pull_sync_interval_secs.max(1));
-    spawn_periodic(
-        tasks,
-        "pull_sync",
-        period,
-        state.shutdown.clone(),
-        move || {
-            let state = pull_state.clone();
-            async move {
-                if let Err(e) = pull_sync::run_due(&state).await {
-                    tracing::warn!(error = %e, "pull sync round failed");
-                }
-            }
-        },
-    );
-}
+type Round = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-fn spawn_key_usage_flush(tasks: &mut JoinSet<()>, state: &AppState) {
-    let usage_state = state.clone();
-    spawn_periodic(
-        tasks,
-        "api_key_usage",
-        Duration::from_secs(5),
-        state.shutdown.clone(),
-        move || {
-            let state = usage_state.clone();
-            async move {
-                if let Err(e) = state.api_keys.flush_usage(&state.db).await {
-                    tracing::warn!(error = %e, "writing API key usage failed");
-                }
-            }
-        },
-    );
-}
-
-/// Runs `tick` now and then every `period` until `shutdown` is cancelled. A tick that is
-/// running when shutdown comes is allowed to finish (it should watch the token itself
-/// if it can take long).
-pub fn spawn_periodic<F, Fut>(
-    tasks: &mut JoinSet<()>,
+/// A [`Job`] as the table holds it.
+struct Listed {
     name: &'static str,
-    period: Duration,
-    shutdown: CancellationToken,
-    mut tick: F,
-) where
-    F: FnMut() -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    tasks.spawn(async move {
-        tracing::info!(
-            job = name,
-            every_secs = period.as_secs_f64(),
-            "background job started"
-        );
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                _ = interval.tick() => tick().await,
-            }
-        }
-        tracing::info!(job = name, "background job stopped");
-    });
+    always_on: bool,
+    period: fn(&Config) -> Duration,
+    run_once: fn(AppState) -> Round,
 }
 
-/// Waits for the background loops to stop, at most `grace`; the rest are aborted.
-pub async fn stop(mut tasks: JoinSet<()>, grace: Duration) {
-    let drained =
-        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+impl Listed {
+    const fn of<J: Job>() -> Self {
+        Self {
+            name: J::NAME,
+            always_on: J::ALWAYS_ON,
+            period: J::period,
+            run_once: round::<J>,
+        }
+    }
+
+    /// Runs the job now and then every period until shutdown. A round that is running
+    /// when shutdown comes is allowed to finish.
+    fn spawn(&self, tasks: &mut JoinSet<()>, state: &AppState) {
+        let (name, run_once) = (self.name, self.run_once);
+        let period = (self.period)(&state.config);
+        let state = state.clone();
+        tasks.spawn(async move {
+            tracing::info!(
+                job = name,
+                every_secs = period.as_secs_f64(),
+                "background job started"
+            );
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = state.shutdown.cancelled() => break,
+                    _ = interval.tick() => run_once(state.clone()).await,
+                }
+            }
+            tracing::info!(job = name, "background job stopped");
+        });
+    }
+}
+
+fn round<J: Job>(state: AppState) -> Round {
+    Box::pin(async move { J::run_once(&state).await })
+}
+
+/// Waits, at most `grace`, for the job loops and the work requests left running in
+/// `background` (integration syncs, which stop at their next step once shutdown is
+/// cancelled and record themselves interrupted). Job loops still running then are
+/// aborted; the rest is left to the runtime's end (their leases expire).
+pub async fn stop(mut jobs: JoinSet<()>, background: &TaskTracker, grace: Duration) {
+    background.close();
+    let drained = tokio::time::timeout(grace, async {
+        while jobs.join_next().await.is_some() {}
+        background.wait().await;
+    })
+    .await;
     if drained.is_err() {
-        tracing::warn!("background jobs did not stop within {grace:?}; aborting them");
-        tasks.abort_all();
+        tracing::warn!(
+            background = background.len(),
+            "background work did not stop within {grace:?}; aborting the jobs"
+        );
+        jobs.abort_all();
     }
 }

@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::task::JoinSet;
 
+use super::Job;
+use crate::config::Config;
 use crate::github::{GitHubError, GitHubResponse};
 use crate::state::AppState;
 use crate::store::events::{self, NewEvent};
@@ -111,18 +113,28 @@ pub async fn poll_due(state: &AppState) -> Result<CycleSummary, sqlx::Error> {
     Ok(summary)
 }
 
-/// The background loop: a cycle every second (cheap when nothing is due).
-pub async fn tick(state: AppState) {
-    match poll_due(&state).await {
-        Ok(summary) if summary.polled > 0 => tracing::info!(
-            polled = summary.polled,
-            not_modified = summary.not_modified,
-            new_events = summary.new_events,
-            failed = summary.failed,
-            "event poll cycle"
-        ),
-        Ok(_) => {}
-        Err(error) => tracing::error!(%error, "event poll cycle failed"),
+/// The background job: a cycle every [`TICK`] (cheap when nothing is due).
+pub struct EventPoller;
+
+impl Job for EventPoller {
+    const NAME: &'static str = "event-poller";
+
+    fn period(_: &Config) -> Duration {
+        TICK
+    }
+
+    async fn run_once(state: &AppState) {
+        match poll_due(state).await {
+            Ok(summary) if summary.polled > 0 => tracing::info!(
+                polled = summary.polled,
+                not_modified = summary.not_modified,
+                new_events = summary.new_events,
+                failed = summary.failed,
+                "event poll cycle"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "event poll cycle failed"),
+        }
     }
 }
 

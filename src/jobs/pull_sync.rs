@@ -1,31 +1,40 @@
 //! `pull` repositories: the server keeps a bare mirror of each one's `remote_url`,
 //! fetches it every `PULL_SYNC_INTERVAL_SECS`, and stores new commits through the same
-//! ingestion as pushes. Due repositories are claimed with `FOR UPDATE SKIP LOCKED` and a
-//! lease, so replicas never fetch the same repository at once.
+//! ingestion as pushes. Due repositories are claimed with a lease (`store::pull_sync`), so
+//! replicas never fetch the same repository at once.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 
+use super::Job;
 use crate::commit_batch::{self, MAX_BATCH};
+use crate::config::Config;
 use crate::git::{self, GitError};
 use crate::state::AppState;
 use crate::store::audit::AuditEntry;
 use crate::store::commits;
+use crate::store::pull_sync::{self as store, PullTarget};
 
 /// Repositories claimed per round.
 const CLAIM_BATCH: i64 = 8;
-/// How long a claim holds; a replica that dies mid-fetch frees its repositories after it.
-const LEASE: &str = "15 minutes";
 
-#[derive(Debug, sqlx::FromRow)]
-struct PullTarget {
-    id: i64,
-    user_id: i64,
-    remote_url: Option<String>,
-    last_ingested_sha: Option<String>,
+/// The background job: a round every `PULL_SYNC_INTERVAL_SECS`.
+pub struct PullSync;
+
+impl Job for PullSync {
+    const NAME: &'static str = "pull_sync";
+
+    fn period(config: &Config) -> Duration {
+        Duration::from_secs(config.pull_sync_interval_secs.max(1))
+    }
+
+    async fn run_once(state: &AppState) {
+        if let Err(e) = run_due(state).await {
+            tracing::warn!(error = %e, "pull sync round failed");
+        }
+    }
 }
 
 /// Claims the due `pull` repositories and syncs them; returns how many were synced
@@ -33,7 +42,7 @@ struct PullTarget {
 pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let mut done = 0;
     loop {
-        let targets = claim_due(&state.db).await?;
+        let targets = store::claim_due(&state.db, CLAIM_BATCH).await?;
         if targets.is_empty() {
             return Ok(done);
         }
@@ -41,7 +50,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
             let id = target.id;
             tokio::select! {
                 () = state.shutdown.cancelled() => {
-                    release(&state.db, id).await?;
+                    store::release(&state.db, id).await?;
                     continue;
                 }
                 result = pull_one(state, &target) => {
@@ -51,55 +60,13 @@ pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
                     }
                 }
             }
-            finish(&state.db, id, state.config.pull_sync_interval_secs).await?;
+            store::finish(&state.db, id, state.config.pull_sync_interval_secs).await?;
             done += 1;
         }
         if state.shutdown.is_cancelled() {
             return Ok(done);
         }
     }
-}
-
-async fn claim_due(db: &PgPool) -> Result<Vec<PullTarget>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "with due as (
-             select id from project_repos
-             where sync_method = 'pull'
-               and coalesce(next_pull_at, '-infinity') <= now()
-               and coalesce(pull_lease_until, '-infinity') < now()
-             order by next_pull_at nulls first
-             limit $1
-             for update skip locked)
-         update project_repos r
-         set pull_lease_until = now() + interval '{LEASE}', sync_status = 'syncing'
-         from due, projects p
-         where r.id = due.id and p.id = r.project_id
-         returning r.id, p.user_id, r.remote_url, r.last_ingested_sha"
-    ))
-    .bind(CLAIM_BATCH)
-    .fetch_all(db)
-    .await
-}
-
-async fn finish(db: &PgPool, id: i64, interval_secs: u64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update project_repos
-         set pull_lease_until = null, next_pull_at = now() + make_interval(secs => $2)
-         where id = $1",
-    )
-    .bind(id)
-    .bind(interval_secs as f64)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-async fn release(db: &PgPool, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("update project_repos set pull_lease_until = null where id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
 }
 
 /// Fetches the mirror and ingests what is new; the error is a message for the repo's owner.

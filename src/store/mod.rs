@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod oauth_states;
 pub mod polling;
 pub mod projects;
+pub mod pull_sync;
 pub mod repositories;
 pub mod settings;
 pub mod users;

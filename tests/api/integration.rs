@@ -750,3 +750,60 @@ async fn search_covers_nested_commit_fields() {
     assert_eq!(body["pagination"]["total_items"], 105);
     assert_eq!(body["data"][0]["commit"]["message"], "Widget change 104");
 }
+
+/// `launch` stops only once a background sync has stopped too: the sync sees the shutdown
+/// at its next step, records itself interrupted and frees its lease, and nothing of it
+/// talks to GitHub or the database afterwards.
+#[tokio::test]
+async fn stopping_the_server_waits_for_a_background_sync() {
+    let gh = FakeGitHub::start().await;
+    seed(&gh);
+    let app = oauth_app(&gh).await;
+    let token = sign_in(&app, &gh, "octocat", None).await;
+    wait_for_sync(&app, &token).await;
+
+    // A replica over the same database starts a slow sync in the background and is stopped
+    // while GitHub is still answering the sync's first request.
+    let replica = app.replica().await;
+    let delay = Duration::from_millis(800);
+    gh.fail_next("/user/orgs", fake_github::Fault::Delay(delay));
+    let (status, body) = json_of(
+        replica
+            .post_json(
+                "/integration/resync?wait=false&full=true",
+                &json!({}),
+                Some(&token),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let stopping = Instant::now();
+    replica.stop().await;
+    assert!(
+        stopping.elapsed() >= delay / 2,
+        "the stop waited for the sync ({:?})",
+        stopping.elapsed()
+    );
+
+    let (_, stopped) = json_of(app.get("/integration/status", Some(&token)).await).await;
+    assert_eq!(stopped["status"], "error", "{stopped}");
+    assert_eq!(stopped["sync"]["state"], "failed", "{stopped}");
+    assert_eq!(stopped["sync"]["error"], "interrupted by shutdown");
+    let requests = gh.requests().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        gh.requests().len(),
+        requests,
+        "no GitHub call after the stop"
+    );
+
+    // Its lease is free: the next sync runs at once, on the server still up.
+    let (status, body) = json_of(
+        app.post_json("/integration/resync?full=true", &json!({}), Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["stats"]["commits"], 108, "{body}");
+}

@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use tokio::task::JoinSet;
 
+use super::Job;
 use crate::config::{Config, parse_hh_mm};
 use crate::github::GitHubError;
 use crate::github::daily_stats as gh;
@@ -63,25 +63,23 @@ impl ScanSummary {
     }
 }
 
-/// Starts the scheduler loop of the scan.
-pub fn spawn(tasks: &mut JoinSet<()>, state: &AppState) {
-    let loop_state = state.clone();
-    super::spawn_periodic(
-        tasks,
-        "daily-stats",
-        tick_period(&state.config),
-        state.shutdown.clone(),
-        move || {
-            let state = loop_state.clone();
-            async move {
-                match run_if_due(&state, Utc::now()).await {
-                    Ok(Some(summary)) => tracing::info!(?summary, "daily stats scan finished"),
-                    Ok(None) => {}
-                    Err(error) => tracing::error!(%error, "daily stats scan failed"),
-                }
-            }
-        },
-    );
+/// The scheduler of the scan: checks every [`tick_period`] whether a run is due.
+pub struct DailyStatsScan;
+
+impl Job for DailyStatsScan {
+    const NAME: &'static str = "daily-stats";
+
+    fn period(config: &Config) -> Duration {
+        tick_period(config)
+    }
+
+    async fn run_once(state: &AppState) {
+        match run_if_due(state, Utc::now()).await {
+            Ok(Some(summary)) => tracing::info!(?summary, "daily stats scan finished"),
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "daily stats scan failed"),
+        }
+    }
 }
 
 /// How often the loop checks whether a scan is due.
