@@ -69,6 +69,19 @@ impl AppError {
         Self::NotFound(message.into())
     }
 
+    /// 400 `Invalid fields: a must ...; b must ...` with each field in `errors`.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let message = errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self::Invalid {
+            message: format!("Invalid fields: {message}"),
+            errors,
+        }
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         Self::Internal(detail.to_string())
     }

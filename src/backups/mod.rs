@@ -1,9 +1,16 @@
-//! Repository backups (seed 002): what a registration's names may be, where its mirror
-//! and archives live on disk, how GitHub's webhook signature is checked, and what a push
-//! payload tells us. The routes are in `http::backups`, the SQL in `store::backups`, the
-//! worker in `jobs::backups`.
+//! Repository backups (seed 002), the whole feature: what a registration's names may be,
+//! where its mirror and archives live on disk, how GitHub's webhook signature is checked
+//! and what a push payload tells us (here); registering with a first mirror clone
+//! (`register`, `mirror`); the worker that fetches, zips and prunes (`worker`, scheduled
+//! by `jobs::backups`); writing archives (`archive`). The routes are in `http::backups`,
+//! the SQL in `store::backups`.
 
 pub mod archive;
+mod mirror;
+mod register;
+pub mod worker;
+
+pub use register::{NewBackup, register};
 
 use std::path::{Path, PathBuf};
 

@@ -1,26 +1,18 @@
 //! Registering a repository for backups: validation, URL policy and the mirror clone.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::backups::{self, Layout};
+use crate::backups::{self, NewBackup};
 use crate::crypto::random_secret;
 use crate::error::{AppError, AppResult, ErrorBody, FieldError};
-use crate::git::{self, Remote};
 use crate::http::extract::{Json, Path, require_fields};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
-use crate::store::backups::{self as store, NewRegistration, Registration};
+use crate::store::backups::{self as store, Registration};
 
-/// How long a registration waits for a git permit before answering 503.
-const PERMIT_WAIT: Duration = Duration::from_secs(2);
-/// The `Retry-After` of that 503, in seconds.
-const BUSY_RETRY_AFTER_SECS: u64 = 10;
 /// Longest `org_name`, `data_type` and `created_by`.
 const MAX_LABEL_LEN: usize = 200;
 
@@ -71,89 +63,7 @@ pub(super) async fn register_repository(
     Json(body): Json<RegisterRepository>,
 ) -> AppResult<Json<Registered>> {
     let input = validate_registration(&state, &body)?;
-    let duplicate = || {
-        AppError::bad_request(format!(
-            "Repository '{}' is already registered for company '{}'",
-            input.repository_name, input.company_id
-        ))
-    };
-    if store::registration_exists(
-        &state.db,
-        auth.user_id,
-        input.company_id,
-        input.repository_name,
-    )
-    .await?
-    {
-        return Err(duplicate());
-    }
-    // No database connection is held while git talks to the network: clone first under
-    // a scratch name (holding a git permit), then record the row and move the mirror into
-    // place in one short transaction.
-    // Resolve the host now, for a clear 400; git checks again right before it connects.
-    if let Err(e) = input.remote.check_addresses().await {
-        let message = match e {
-            git::GitError::Refused(why) => format!("is refused: {why}"),
-            other => other.to_string(),
-        };
-        return Err(invalid(vec![FieldError {
-            field: "repository_url".into(),
-            message,
-        }]));
-    }
-    let storage_dir = backups::storage_dir(auth.user_id, input.company_id);
-    let layout = Layout::at(
-        &state.config.backup_dir,
-        &storage_dir,
-        input.repository_name,
-    );
-    let permit = git_permit(&state).await?;
-    let partial = clone_partial(&layout, &input.remote, state.config.git_timeout()).await?;
-    drop(permit);
-    let webhook_secret = random_secret();
-    let mut tx = state.db.begin().await?;
-    let new = NewRegistration {
-        user_id: auth.user_id,
-        company_id: input.company_id,
-        repository_name: input.repository_name,
-        repository_url: input.repository_url,
-        org_name: input.org_name,
-        data_type: input.data_type,
-        created_by: input.created_by,
-        webhook_secret: &webhook_secret,
-        storage_dir: &storage_dir,
-    };
-    // A concurrent registration of the same names waits here until this one commits,
-    // then finds them taken (and its scratch clone is removed).
-    let registration = store::insert_registration(&mut tx, &new)
-        .await?
-        .ok_or_else(duplicate)?;
-    let entry = AuditEntry::new(
-        auth.user_id,
-        "backup.registered",
-        "backup_registration",
-        registration.id,
-    )
-    .details(serde_json::json!({
-        "company_id": registration.company_id,
-        "repository_name": registration.repository_name,
-    }));
-    audit::record(&mut *tx, &entry).await?;
-    let mirror = move_into_place(&layout, partial).await?;
-    if let Err(e) = tx.commit().await {
-        let _ = tokio::fs::remove_dir_all(mirror.path()).await;
-        return Err(e.into());
-    }
-    mirror.keep();
-    tracing::info!(
-        registration_id = registration.id,
-        company_id = %registration.company_id,
-        repository = %registration.repository_name,
-        "registered a repository for backups"
-    );
-    state
-        .metrics
-        .increment("gitpulse_backup_registrations_total", &[]);
+    let (registration, webhook_secret) = backups::register(&state, auth.user_id, &input).await?;
     Ok(Json(Registered {
         status: format!("{} has been cloned.", registration.repository_name),
         webhook_link: webhook_link(&state, &registration),
@@ -227,20 +137,10 @@ pub(super) async fn rotate_webhook_secret(
     }))
 }
 
-struct RegistrationInput<'a> {
-    repository_name: &'a str,
-    repository_url: &'a str,
-    org_name: &'a str,
-    company_id: &'a str,
-    data_type: &'a str,
-    created_by: &'a str,
-    remote: Remote,
-}
-
 fn validate_registration<'a>(
     state: &AppState,
     body: &'a RegisterRepository,
-) -> AppResult<RegistrationInput<'a>> {
+) -> AppResult<NewBackup<'a>> {
     let field = |value: &'a Option<String>| value.as_deref().map(str::trim).unwrap_or_default();
     require_fields(&[
         ("repository_name", body.repository_name.as_deref()),
@@ -291,7 +191,7 @@ fn validate_registration<'a>(
         .map_err(|e| problem("repository_url", e.to_string()))
         .ok();
     match remote {
-        Some(remote) if errors.is_empty() => Ok(RegistrationInput {
+        Some(remote) if errors.is_empty() => Ok(NewBackup {
             repository_name,
             repository_url,
             org_name,
@@ -300,102 +200,8 @@ fn validate_registration<'a>(
             created_by,
             remote,
         }),
-        _ => Err(invalid(errors)),
+        _ => Err(AppError::invalid_fields(errors)),
     }
-}
-
-fn invalid(errors: Vec<FieldError>) -> AppError {
-    let message = errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    AppError::Invalid {
-        message: format!("Invalid fields: {message}"),
-        errors,
-    }
-}
-
-/// A mirror directory that is removed when dropped unless kept, so a failed or
-/// abandoned registration (the client hung up mid-clone) leaves nothing on disk.
-struct MirrorGuard {
-    path: Option<PathBuf>,
-}
-
-impl MirrorGuard {
-    fn path(&self) -> &std::path::Path {
-        self.path.as_deref().unwrap_or(std::path::Path::new(""))
-    }
-
-    fn keep(mut self) {
-        self.path = None;
-    }
-}
-
-impl Drop for MirrorGuard {
-    fn drop(&mut self) {
-        if let Some(path) = self.path.take() {
-            let _ = std::fs::remove_dir_all(path);
-        }
-    }
-}
-
-/// A permit of the global git limit (`GIT_MAX_CONCURRENCY`), waiting at most
-/// [`PERMIT_WAIT`]: when they are all taken the registration answers 503 with
-/// `Retry-After` instead of queueing.
-async fn git_permit(state: &AppState) -> AppResult<tokio::sync::OwnedSemaphorePermit> {
-    let permits = state.git_permits.clone();
-    match tokio::time::timeout(PERMIT_WAIT, permits.acquire_owned()).await {
-        Ok(Ok(permit)) => Ok(permit),
-        Ok(Err(_)) => Err(AppError::Unavailable("The server is shutting down".into())),
-        Err(_) => {
-            state
-                .metrics
-                .increment("gitpulse_backup_registrations_busy_total", &[]);
-            Err(AppError::Busy {
-                message: "Too many git operations are running; try again shortly".into(),
-                retry_after_secs: BUSY_RETRY_AFTER_SECS,
-            })
-        }
-    }
-}
-
-/// Clones a mirror under a scratch name next to where it will live. Nothing else owns
-/// the scratch name; it is removed when the guard drops (a failure, or the client
-/// hanging up mid-clone).
-async fn clone_partial(
-    layout: &Layout,
-    remote: &Remote,
-    timeout: Duration,
-) -> AppResult<MirrorGuard> {
-    tokio::fs::create_dir_all(&layout.company_dir)
-        .await
-        .map_err(|e| AppError::internal(format!("cannot create the backup directory: {e}")))?;
-    let partial = MirrorGuard {
-        path: Some(layout.partial_mirror_dir()),
-    };
-    git::clone_mirror(remote, partial.path(), timeout)
-        .await
-        .map_err(|e| AppError::bad_request(format!("Could not clone the repository: {e}")))?;
-    Ok(partial)
-}
-
-/// Moves a finished scratch clone to the mirror's path. The caller holds the
-/// (uncommitted) registration row, so nobody else owns that path; anything found there
-/// is a leftover of a crash and is replaced.
-async fn move_into_place(layout: &Layout, partial: MirrorGuard) -> AppResult<MirrorGuard> {
-    let mirror = layout.mirror_dir();
-    if tokio::fs::try_exists(&mirror).await.unwrap_or(false) {
-        tracing::warn!(path = %mirror.display(), "replacing a leftover mirror directory");
-        tokio::fs::remove_dir_all(&mirror)
-            .await
-            .map_err(|e| AppError::internal(format!("cannot remove a leftover mirror: {e}")))?;
-    }
-    tokio::fs::rename(partial.path(), &mirror)
-        .await
-        .map_err(|e| AppError::internal(format!("cannot move the mirror into place: {e}")))?;
-    partial.keep();
-    Ok(MirrorGuard { path: Some(mirror) })
 }
 
 pub(super) fn webhook_link(state: &AppState, registration: &Registration) -> String {
