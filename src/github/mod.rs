@@ -7,7 +7,9 @@ pub mod daily_stats;
 pub mod graphql;
 mod link;
 pub mod oauth;
+mod response;
 mod tokens;
 
-pub use client::{GitHubClient, GitHubError, GitHubRequest, GitHubResponse, RetryPolicy};
+pub use client::{GitHubClient, RetryPolicy};
 pub use link::next_link;
+pub use response::{GitHubError, GitHubRequest, GitHubResponse};
