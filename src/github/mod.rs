@@ -4,12 +4,15 @@
 
 mod client;
 pub mod daily_stats;
+pub mod events;
 pub mod graphql;
 mod link;
 pub mod oauth;
+mod page;
 mod response;
 mod tokens;
 
 pub use client::{GitHubClient, RetryPolicy};
 pub use link::next_link;
+pub use page::{NextPage, Page};
 pub use response::{GitHubError, GitHubRequest, GitHubResponse};
