@@ -3,14 +3,15 @@
 //! get a response or a `GitHubError` that says what to do next.
 
 mod client;
-pub mod daily_stats;
 pub mod events;
 pub mod graphql;
 mod link;
 pub mod oauth;
 mod page;
+pub mod repos;
 mod response;
 mod tokens;
+pub mod users;
 
 pub use client::{GitHubClient, RetryPolicy};
 pub use link::next_link;
