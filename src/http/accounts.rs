@@ -348,14 +348,7 @@ fn date_range(
 fn github_error(error: GitHubError) -> AppError {
     match error {
         GitHubError::NotFound => AppError::not_found("user not found on GitHub"),
-        GitHubError::RateLimited { until } => AppError::Unavailable(format!(
-            "GitHub's rate limit is reached until {}; try again then",
-            until.to_rfc3339()
-        )),
-        error => {
-            tracing::warn!(%error, "GitHub account lookup failed");
-            AppError::Unavailable("GitHub is unavailable; try again later".into())
-        }
+        error => error.into(),
     }
 }
 

@@ -367,15 +367,6 @@ async fn look_up_on_github(
             tracing::info!(status, %message, "GitHub refused a repository lookup");
             Err(AppError::bad_request("Repository cannot be accessed"))
         }
-        Err(GitHubError::RateLimited { until }) => Err(AppError::Unavailable(format!(
-            "GitHub's rate limit is reached until {}; try again then",
-            until.to_rfc3339()
-        ))),
-        Err(error) => {
-            tracing::warn!(%error, "GitHub lookup failed");
-            Err(AppError::Unavailable(
-                "GitHub is unavailable; try again later".into(),
-            ))
-        }
+        Err(error) => Err(error.into()),
     }
 }
