@@ -5,6 +5,7 @@
 mod client;
 pub mod events;
 pub mod graphql;
+pub mod integration;
 mod link;
 pub mod oauth;
 mod page;
