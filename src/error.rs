@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::github::GitHubError;
+
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -182,6 +184,25 @@ impl From<PathRejection> for AppError {
             "Invalid path parameter: {}",
             tail(&rejection.body_text())
         ))
+    }
+}
+
+/// GitHub's failures as API answers: its rate limit and its outages are 503s (the first
+/// saying when to come back), a missing resource a 404. Routes that answer their own
+/// sentence for a missing or refused resource match those variants first and `?` the rest.
+impl From<GitHubError> for AppError {
+    fn from(error: GitHubError) -> Self {
+        match error {
+            GitHubError::NotFound => Self::not_found("not found on GitHub"),
+            GitHubError::RateLimited { until } => Self::Unavailable(format!(
+                "GitHub's rate limit is reached until {}; try again then",
+                until.to_rfc3339()
+            )),
+            error => {
+                tracing::warn!(%error, "GitHub request failed");
+                Self::Unavailable("GitHub is unavailable; try again later".into())
+            }
+        }
     }
 }
 

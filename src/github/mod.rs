@@ -1,13 +1,29 @@
-//! The one place gitpulse talks to GitHub: timeouts, pacing, token rotation, rate-limit
-//! handling, retries, ETags and `Link` pagination live here; callers ask for a path and
-//! get a response or a `GitHubError` that says what to do next.
+//! The one place gitpulse talks to GitHub. `client` paces, authenticates, retries and reads
+//! rate limits; one function per endpoint turns it into typed answers, so callers never
+//! build a GitHub path or decode GitHub JSON:
+//!
+//! - `events`: `repo_events`, `next_events` (the poller);
+//! - `repos`: `repository` (lookup), `repository_counts` (daily statistics, conditional);
+//! - `users`: `user`, `user_repos` (every page), `authenticated_user` (`GET /user`);
+//! - `integration`: the lists an integration sync reads (`IntegrationList`);
+//! - `graphql`: batched repository counts; `oauth`: the web flow and the code exchange.
+//!
+//! Lists come back as [`Page`]s; failures as a [`GitHubError`] that says what to do next
+//! (`From<GitHubError> for AppError` in `crate::error` answers it over the API).
 
 mod client;
-pub mod daily_stats;
+pub mod events;
 pub mod graphql;
+pub mod integration;
 mod link;
 pub mod oauth;
+mod page;
+pub mod repos;
+mod response;
 mod tokens;
+pub mod users;
 
-pub use client::{GitHubClient, GitHubError, GitHubRequest, GitHubResponse, RetryPolicy};
+pub use client::{GitHubClient, RetryPolicy};
 pub use link::next_link;
+pub use page::{NextPage, Page};
+pub use response::{GitHubError, GitHubRequest, GitHubResponse};

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
-use crate::github::daily_stats as gh;
+use crate::github::users as gh;
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::jobs::daily_stats::{ScanError, record_counts};
@@ -139,11 +139,9 @@ async fn track_account(
     Json(body): Json<TrackAccount>,
 ) -> AppResult<(StatusCode, Json<TrackedAccount>)> {
     let login = validated_login(body.login.as_deref())?;
-    let user = gh::fetch_user(&state.github, login)
-        .await
-        .map_err(github_error)?;
+    let user = gh::user(&state.github, login).await.map_err(github_error)?;
     let known_etags = accounts::repos_etags(&state.db, user.id).await?;
-    let listed = gh::owned_repositories(&state.github, &user.login, &known_etags)
+    let listed = gh::user_repos(&state.github, &user.login, &known_etags)
         .await
         .map_err(github_error)?;
 
@@ -365,14 +363,7 @@ fn date_range(
 fn github_error(error: GitHubError) -> AppError {
     match error {
         GitHubError::NotFound => AppError::not_found("user not found on GitHub"),
-        GitHubError::RateLimited { until } => AppError::Unavailable(format!(
-            "GitHub's rate limit is reached until {}; try again then",
-            until.to_rfc3339()
-        )),
-        error => {
-            tracing::warn!(%error, "GitHub account lookup failed");
-            AppError::Unavailable("GitHub is unavailable; try again later".into())
-        }
+        error => error.into(),
     }
 }
 

@@ -15,8 +15,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::MaybeAuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::github::GitHubError;
 use crate::github::oauth::{self, ExchangeError};
-use crate::github::{GitHubError, GitHubRequest};
+use crate::github::users::{self as gh, Profile};
 use crate::http::extract::{Json, Query};
 use crate::jobs::integration_sync;
 use crate::state::AppState;
@@ -155,9 +156,9 @@ async fn github_callback(
             ExchangeError::Unavailable(_) => AppError::Unavailable(e.to_string()),
         })?;
     let profile = github_profile(&state, &grant.access_token).await?;
-    let (github_id, github_login) = match (profile["id"].as_i64(), profile["login"].as_str()) {
-        (Some(id), Some(login)) => (id, login.to_string()),
-        _ => {
+    let (github_id, github_login) = match profile.identity() {
+        Some((id, login)) => (id, login.to_string()),
+        None => {
             return Err(AppError::Unavailable(
                 "GitHub's profile answer has no id or login".into(),
             ));
@@ -175,7 +176,7 @@ async fn github_callback(
             user_id: user.id,
             github_id,
             github_login: &github_login,
-            profile: &profile,
+            profile: &profile.0,
             token_ciphertext: &ciphertext,
             scope: grant.scope.as_deref(),
         },
@@ -197,7 +198,7 @@ async fn github_callback(
     Ok(Json(CallbackResponse {
         message: "GitHub integration successful",
         status: "connected",
-        user: profile,
+        user: profile.0,
         access_token,
         token_type: "bearer",
     }))
@@ -212,24 +213,15 @@ fn hash(oauth_state: &str) -> Vec<u8> {
 }
 
 /// `GET /user` with the new token.
-async fn github_profile(state: &AppState, token: &str) -> AppResult<Value> {
-    let response = state
-        .github
-        .send(GitHubRequest {
-            path_or_url: "/user",
-            token: Some(token),
-            ..GitHubRequest::default()
-        })
+async fn github_profile(state: &AppState, token: &str) -> AppResult<Profile> {
+    gh::authenticated_user(&state.github, token)
         .await
         .map_err(|e| match e {
             GitHubError::Status { status: 401, .. } => {
                 restart("GitHub did not accept the new token")
             }
             other => AppError::Unavailable(format!("Could not read the GitHub profile: {other}")),
-        })?;
-    response
-        .json()
-        .map_err(|e| AppError::Unavailable(format!("Could not read the GitHub profile: {e}")))
+        })
 }
 
 /// Links the GitHub account to the user who started the flow.

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::event_stats::{self, AllStatistics, RepositoryStatistics};
-use crate::github::GitHubError;
+use crate::github::{self, GitHubError};
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::state::AppState;
@@ -299,44 +299,19 @@ fn validated(body: &RepositoryName) -> AppResult<(&str, &str)> {
     Ok((owner, name))
 }
 
-#[derive(Deserialize)]
-struct GitHubRepository {
-    id: i64,
-    name: String,
-    owner: GitHubOwner,
-}
-
-#[derive(Deserialize)]
-struct GitHubOwner {
-    login: String,
-}
-
 /// The repository's canonical owner, name and id, as GitHub has them.
 async fn look_up_on_github(
     state: &AppState,
     owner: &str,
     name: &str,
 ) -> AppResult<(String, String, i64)> {
-    let response = state
-        .github
-        .get(&format!("/repos/{owner}/{name}"), None)
-        .await;
-    match response.and_then(|r| r.json::<GitHubRepository>()) {
+    match github::repos::repository(&state.github, owner, name).await {
         Ok(repo) => Ok((repo.owner.login, repo.name, repo.id)),
         Err(GitHubError::NotFound) => Err(AppError::bad_request("Repository does not exist")),
         Err(GitHubError::Status { status, message }) => {
             tracing::info!(status, %message, "GitHub refused a repository lookup");
             Err(AppError::bad_request("Repository cannot be accessed"))
         }
-        Err(GitHubError::RateLimited { until }) => Err(AppError::Unavailable(format!(
-            "GitHub's rate limit is reached until {}; try again then",
-            until.to_rfc3339()
-        ))),
-        Err(error) => {
-            tracing::warn!(%error, "GitHub lookup failed");
-            Err(AppError::Unavailable(
-                "GitHub is unavailable; try again later".into(),
-            ))
-        }
+        Err(error) => Err(error.into()),
     }
 }

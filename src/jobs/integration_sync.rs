@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::github::{GitHubError, GitHubRequest};
+use crate::github::integration::{self as gh, IntegrationList};
+use crate::github::{GitHubError, NextPage};
 use crate::state::AppState;
 use crate::store::{documents, integrations};
 
@@ -173,13 +174,10 @@ impl ClaimedSync {
 struct List<'a> {
     /// Names the list's cursor (`user/repos`, `repo:42:commits`).
     key: String,
-    /// First page, with its query string.
-    path: String,
+    endpoint: IntegrationList,
     collection: &'static str,
     /// The document key: `id` or `sha`.
     key_field: &'static str,
-    /// Ask `since=<cursor>` (commits, issues).
-    since_param: bool,
     /// The list is sorted by this timestamp, newest first: stop at the cursor, and move the
     /// cursor to the newest value seen. Without it the cursor becomes the sync's start time.
     newest_first_by: Option<&'static str>,
@@ -212,27 +210,27 @@ impl SyncRun<'_> {
         let id = self.integration_id;
         self.list(plain(
             "user/orgs",
-            "/user/orgs?per_page=100",
+            IntegrationList::UserOrgs,
             "github_organizations",
         ))
         .await?;
         for org in documents::strings(db, id, "github_organizations", "login").await? {
             self.list(plain(
                 &format!("org:{org}:members"),
-                &format!("/orgs/{org}/members?per_page=100"),
+                IntegrationList::OrgMembers { org: org.clone() },
                 "github_users",
             ))
             .await?;
             self.list(plain(
                 &format!("org:{org}:repos"),
-                &format!("/orgs/{org}/repos?per_page=100"),
+                IntegrationList::OrgRepos { org: org.clone() },
                 "github_repos",
             ))
             .await?;
         }
         self.list(plain(
             "user/repos",
-            "/user/repos?per_page=100",
+            IntegrationList::UserRepos,
             "github_repos",
         ))
         .await?;
@@ -255,41 +253,41 @@ impl SyncRun<'_> {
         let lists = [
             List {
                 key: format!("repo:{full_name}:commits"),
-                path: format!("/repos/{full_name}/commits?per_page=100"),
+                endpoint: IntegrationList::Commits {
+                    repo: full_name.to_string(),
+                },
                 collection: "github_commits",
                 key_field: "sha",
-                since_param: true,
                 newest_first_by: None,
                 keep: &keep_all,
             },
             List {
                 key: format!("repo:{full_name}:pulls"),
-                path: format!(
-                    "/repos/{full_name}/pulls?state=all&sort=updated&direction=desc&per_page=100"
-                ),
+                endpoint: IntegrationList::Pulls {
+                    repo: full_name.to_string(),
+                },
                 collection: "github_pulls",
                 key_field: "id",
-                since_param: false,
                 newest_first_by: Some("updated_at"),
                 keep: &keep_all,
             },
             List {
                 key: format!("repo:{full_name}:issues"),
-                path: format!(
-                    "/repos/{full_name}/issues?state=all&sort=updated&direction=desc&per_page=100"
-                ),
+                endpoint: IntegrationList::Issues {
+                    repo: full_name.to_string(),
+                },
                 collection: "github_issues",
                 key_field: "id",
-                since_param: true,
                 newest_first_by: Some("updated_at"),
                 keep: &not_a_pull_request,
             },
             List {
                 key: format!("repo:{full_name}:issue-events"),
-                path: format!("/repos/{full_name}/issues/events?per_page=100"),
+                endpoint: IntegrationList::IssueEvents {
+                    repo: full_name.to_string(),
+                },
                 collection: "github_changelogs",
                 key_field: "id",
-                since_param: false,
                 newest_first_by: Some("created_at"),
                 keep: &keep_all,
             },
@@ -318,23 +316,21 @@ impl SyncRun<'_> {
         } else {
             integrations::cursor(db, self.integration_id, &list.key).await?
         };
-        let mut url = list.path.clone();
-        if let (true, Some(since)) = (list.since_param, cursor) {
-            url.push_str("&since=");
-            url.push_str(&since.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-        }
+        let mut next: Option<NextPage> = None;
         let mut first_etag: Option<String> = None;
         let mut newest = cursor;
         let mut page_no = 0;
         loop {
-            let request = GitHubRequest {
-                path_or_url: &url,
-                etag: if page_no == 0 { etag.as_deref() } else { None },
-                token: Some(&self.token),
-                ..GitHubRequest::default()
+            let github = &self.state.github;
+            let fetched = match &next {
+                None => {
+                    gh::first_page(github, &self.token, &list.endpoint, cursor, etag.as_deref())
+                        .await
+                }
+                Some(next) => gh::next_page(github, &self.token, next).await,
             };
-            let response = match self.state.github.send(request).await {
-                Ok(response) => response,
+            let page = match fetched {
+                Ok(page) => page,
                 // GitHub answers 409 for the commits of an empty repository.
                 Err(GitHubError::Status { status: 409, .. })
                     if list.collection == "github_commits" =>
@@ -343,16 +339,15 @@ impl SyncRun<'_> {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if response.not_modified() {
+            if page.not_modified {
                 return Ok(());
             }
             if page_no == 0 {
-                first_etag = response.etag();
+                first_etag = page.etag.clone();
             }
-            let items: Vec<Value> = response.json()?;
             let mut reached_cursor = false;
             let (mut keys, mut docs) = (Vec::new(), Vec::new());
-            for item in items {
+            for item in page.items {
                 if let Some(field) = list.newest_first_by {
                     let stamp = timestamp(&item, field);
                     if let (Some(stamp), Some(cursor)) = (stamp, cursor)
@@ -383,8 +378,8 @@ impl SyncRun<'_> {
             self.stats.add(list.collection, written);
             self.report().await?;
             page_no += 1;
-            match response.next_page() {
-                Some(next) if !reached_cursor => url = next,
+            match page.next {
+                Some(page) if !reached_cursor => next = Some(page),
                 _ => break,
             }
         }
@@ -416,13 +411,12 @@ impl SyncRun<'_> {
     }
 }
 
-fn plain(key: &str, path: &str, collection: &'static str) -> List<'static> {
+fn plain(key: &str, endpoint: IntegrationList, collection: &'static str) -> List<'static> {
     List {
         key: key.to_string(),
-        path: path.to_string(),
+        endpoint,
         collection,
         key_field: "id",
-        since_param: false,
         newest_first_by: None,
         keep: &keep_all,
     }

@@ -9,13 +9,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use chrono::Utc;
 use tokio::task::JoinSet;
 
 use super::Job;
 use crate::config::Config;
-use crate::github::{GitHubError, GitHubResponse};
+use crate::github::events::{self as gh, Event};
+use crate::github::{GitHubError, Page};
 use crate::state::AppState;
 use crate::store::events::{self, NewEvent};
 use crate::store::polling::{self, PollTarget};
@@ -24,8 +24,6 @@ use crate::store::polling::{self, PollTarget};
 const LEASE_SECS: i64 = 300;
 /// The longest a failing repository waits between attempts.
 const MAX_BACKOFF_SECS: i64 = 6 * 3600;
-/// GitHub serves at most 100 events per page.
-const PER_PAGE: usize = 100;
 
 /// What a poll cycle did, for logs, tests and benchmarks.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -34,20 +32,6 @@ pub struct CycleSummary {
     pub not_modified: usize,
     pub new_events: u64,
     pub failed: usize,
-}
-
-#[derive(Debug, Deserialize)]
-struct GitHubEvent {
-    id: String,
-    #[serde(rename = "type")]
-    event_type: Option<String>,
-    actor: Option<Actor>,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Actor {
-    login: Option<String>,
 }
 
 enum PollResult {
@@ -151,25 +135,24 @@ enum PollError {
 }
 
 async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollResult, PollError> {
-    let path = format!(
-        "/repos/{}/{}/events?per_page={PER_PAGE}",
-        target.owner, target.name
-    );
-    let first = state
-        .github
-        .get(&path, target.events_etag.as_deref())
-        .await?;
+    let first = gh::repo_events(
+        &state.github,
+        &target.owner,
+        &target.name,
+        target.events_etag.as_deref(),
+    )
+    .await?;
     let poll_interval = first
-        .poll_interval()
+        .poll_interval
         .and_then(|s| i32::try_from(s).ok())
         .unwrap_or(target.poll_interval_secs);
     let next_poll_at = Utc::now() + chrono::Duration::seconds(due_in_secs(state, poll_interval));
-    if first.not_modified() {
+    if first.not_modified {
         polling::record_not_modified(&state.db, target.id, poll_interval, next_poll_at).await?;
         return Ok(PollResult::NotModified);
     }
 
-    let etag = first.etag();
+    let etag = first.etag.clone();
     let (new_events, complete) = collect_new_events(state, target.id, first).await?;
     let mut tx = state.db.begin().await?;
     let inserted = events::insert(&mut tx, target.id, &new_events).await?;
@@ -193,13 +176,12 @@ async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollRe
 async fn collect_new_events(
     state: &AppState,
     repository_id: i64,
-    first: GitHubResponse,
+    first: Page<Event>,
 ) -> Result<(Vec<NewEvent>, bool), PollError> {
     let mut collected = Vec::new();
     let mut page = first;
     loop {
-        let batch: Vec<GitHubEvent> = page.json()?;
-        let batch: Vec<NewEvent> = batch.into_iter().filter_map(into_new_event).collect();
+        let batch: Vec<NewEvent> = page.items.into_iter().filter_map(into_new_event).collect();
         let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
         let known = events::known_ids(&state.db, repository_id, &ids).await?;
         let reached_known = !known.is_empty();
@@ -207,13 +189,15 @@ async fn collect_new_events(
         if reached_known {
             return Ok((collected, true));
         }
-        let Some(next) = page.next_page() else {
+        let Some(next) = page.next else {
             return Ok((collected, true));
         };
-        page = match state.github.get(&next, None).await {
+        page = match gh::next_events(&state.github, &next).await {
             Ok(page) => page,
             // Past GitHub's window: everything reachable has been read.
             Err(GitHubError::Status { status: 422, .. }) => return Ok((collected, true)),
+            // A page that arrived but cannot be read fails the poll.
+            Err(error @ GitHubError::Decode(_)) => return Err(error.into()),
             Err(error) => {
                 tracing::warn!(repository_id, %error, "event page failed; storing what was read");
                 return Ok((collected, false));
@@ -222,7 +206,7 @@ async fn collect_new_events(
     }
 }
 
-fn into_new_event(event: GitHubEvent) -> Option<NewEvent> {
+fn into_new_event(event: Event) -> Option<NewEvent> {
     let Ok(id) = event.id.parse::<i64>() else {
         tracing::warn!(id = %event.id, "skipping an event with a non-numeric id");
         return None;

@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use super::Job;
 use crate::config::{Config, parse_hh_mm};
 use crate::github::GitHubError;
-use crate::github::daily_stats as gh;
+use crate::github::users as gh;
 use crate::state::AppState;
 use crate::store::accounts::{self, AccountToRefresh};
 use crate::store::daily_stats::{self, StatsTarget};
@@ -216,8 +216,7 @@ pub async fn refresh_account(
     state: &AppState,
     account: &AccountToRefresh,
 ) -> Result<i64, ScanError> {
-    let listed =
-        gh::owned_repositories(&state.github, &account.login, &account.repos_etags).await?;
+    let listed = gh::user_repos(&state.github, &account.login, &account.repos_etags).await?;
     if listed.any_changed {
         Ok(
             accounts::store_repositories(&state.db, account.id, &listed.changed, &listed.etags)

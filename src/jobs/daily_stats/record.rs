@@ -6,8 +6,8 @@ use tokio::task::JoinSet;
 
 use super::{Lease, ScanError, ScanSummary};
 use crate::github::GitHubError;
-use crate::github::daily_stats::{self as gh, RestCounts};
 use crate::github::graphql::{self, MAX_ALIASES};
+use crate::github::repos::{self as gh, RestCounts};
 use crate::state::AppState;
 use crate::store::daily_stats::{self, DailyCounts, StatsTarget};
 

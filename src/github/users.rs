@@ -1,23 +1,24 @@
-//! What the tracked-accounts feature asks GitHub over REST: an account, the repositories it
-//! owns (every page, conditional per page) and one repository's counts (conditional).
+//! Accounts: a user or organization by login, the repositories it owns (every page,
+//! conditional per page), and the user a token belongs to (`GET /user`).
 
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::{GitHubClient, GitHubError};
+use super::{GitHubClient, GitHubError, GitHubRequest};
 use crate::store::accounts::AccountRepository;
 
 /// Guards against a `Link` loop: 1,000 pages are 100,000 repositories.
 const MAX_PAGES: usize = 1000;
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct GitHubUser {
+pub struct User {
     pub id: i64,
     pub login: String,
     pub name: Option<String>,
 }
 
 /// `GET /users/{login}`; `login` must already be validated (it goes into the path).
-pub async fn fetch_user(client: &GitHubClient, login: &str) -> Result<GitHubUser, GitHubError> {
+pub async fn user(client: &GitHubClient, login: &str) -> Result<User, GitHubError> {
     client.get(&format!("/users/{login}"), None).await?.json()
 }
 
@@ -56,7 +57,7 @@ fn page_path(login: &str, page: usize) -> String {
 /// Walks `GET /users/{login}/repos?per_page=100&type=owner` following `Link`, each page
 /// conditional on its ETag from `known_etags`. A 304 page is unchanged: its repositories
 /// are stored already, and the walk goes on to the next page.
-pub async fn owned_repositories(
+pub async fn user_repos(
     client: &GitHubClient,
     login: &str,
     known_etags: &[Option<String>],
@@ -98,46 +99,28 @@ pub async fn owned_repositories(
     Ok(result)
 }
 
-/// A repository's counts over REST.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RestCounts {
-    /// 304: unchanged since the ETag sent.
-    NotModified,
-    Counts {
-        github_id: i64,
-        stargazers: i64,
-        forks: i64,
-        /// `subscribers_count`: people watching. (`watchers_count` is a legacy alias of stars.)
-        watchers: i64,
-        etag: Option<String>,
-    },
-}
+/// The profile of a token's user, as GitHub sent it (stored with the integration).
+#[derive(Debug, Clone)]
+pub struct Profile(pub Value);
 
-#[derive(Deserialize)]
-struct RestRepository {
-    id: i64,
-    stargazers_count: i64,
-    forks_count: i64,
-    subscribers_count: i64,
-}
-
-/// `GET /repos/{owner}/{name}`, conditional on `etag`.
-pub async fn repository_counts(
-    client: &GitHubClient,
-    owner: &str,
-    name: &str,
-    etag: Option<&str>,
-) -> Result<RestCounts, GitHubError> {
-    let response = client.get(&format!("/repos/{owner}/{name}"), etag).await?;
-    if response.not_modified() {
-        return Ok(RestCounts::NotModified);
+impl Profile {
+    /// GitHub's user id and login, when the profile has both.
+    pub fn identity(&self) -> Option<(i64, &str)> {
+        Some((self.0["id"].as_i64()?, self.0["login"].as_str()?))
     }
-    let repo: RestRepository = response.json()?;
-    Ok(RestCounts::Counts {
-        github_id: repo.id,
-        stargazers: repo.stargazers_count,
-        forks: repo.forks_count,
-        watchers: repo.subscribers_count,
-        etag: response.etag(),
-    })
+}
+
+/// `GET /user` with a user's own token.
+pub async fn authenticated_user(
+    client: &GitHubClient,
+    token: &str,
+) -> Result<Profile, GitHubError> {
+    let response = client
+        .send(GitHubRequest {
+            path_or_url: "/user",
+            token: Some(token),
+            ..GitHubRequest::default()
+        })
+        .await?;
+    Ok(Profile(response.json()?))
 }
