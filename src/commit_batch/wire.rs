@@ -146,7 +146,7 @@ impl<'de> Deserialize<'de> for Wire {
                 Ok(i64::try_from(v).map_or(Wire::Other, Wire::Integer))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Wire, E> {
-                Ok(crate::http::extract::whole_number(v).map_or(Wire::Other, Wire::Integer))
+                Ok(crate::json_number::whole_number(v).map_or(Wire::Other, Wire::Integer))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Wire, E> {
                 Ok(Wire::Bool(v))

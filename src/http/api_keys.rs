@@ -38,7 +38,7 @@ pub struct CreateKey {
     #[schema(minimum = 1, maximum = 365)]
     #[serde(
         default,
-        deserialize_with = "crate::http::extract::optional_whole_number"
+        deserialize_with = "crate::json_number::optional_whole_number"
     )]
     pub expires_in_days: Option<i64>,
 }

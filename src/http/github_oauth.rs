@@ -19,7 +19,6 @@ use crate::github::GitHubError;
 use crate::github::oauth::{self, ExchangeError};
 use crate::github::users::{self as gh, Profile};
 use crate::http::extract::{Json, Query};
-use crate::jobs::integration_sync;
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::integrations::{self, NewIntegration};
@@ -191,7 +190,7 @@ async fn github_callback(
     .details(serde_json::json!({"github_login": github_login}));
     audit::record(&state.db, &entry).await?;
     tracing::info!(user_id = user.id, github_id, "GitHub integration connected");
-    if let Some(sync) = integration_sync::claim(&state, integration.id, false).await? {
+    if let Some(sync) = crate::integration::claim(&state, integration.id, false).await? {
         sync.spawn();
     }
     let access_token = state.jwt.issue(user.id).map_err(AppError::internal)?;

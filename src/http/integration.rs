@@ -16,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
 use crate::http::extract::{Json, Query};
-use crate::jobs::integration_sync::{self, SyncError, SyncStats};
+use crate::integration::{SyncError, SyncStats};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::integrations::{self, Integration};
@@ -57,7 +57,7 @@ pub struct IntegrationTarget {
     #[schema(minimum = 1)]
     #[serde(
         default,
-        deserialize_with = "crate::http::extract::optional_whole_number"
+        deserialize_with = "crate::json_number::optional_whole_number"
     )]
     pub user_id: Option<i64>,
 }
@@ -221,7 +221,7 @@ async fn resync(
         .await?
         .ok_or_else(|| AppError::not_found("Integration not found"))?;
     let claimed =
-        integration_sync::claim(&state, integration.id, params.full.unwrap_or(false)).await?;
+        crate::integration::claim(&state, integration.id, params.full.unwrap_or(false)).await?;
     if !params.wait.unwrap_or(true) {
         let message = match claimed {
             Some(sync) => {

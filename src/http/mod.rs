@@ -10,6 +10,7 @@ pub mod data;
 pub mod docs;
 pub mod extract;
 pub mod github_oauth;
+pub mod history;
 pub mod integration;
 mod middleware;
 pub mod nul_guard;
@@ -62,6 +63,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(repositories::router())
         .merge(backups::router())
         .merge(accounts::router())
+        .merge(history::router())
         .merge(
             api_keys::router()
                 .merge(projects::router())

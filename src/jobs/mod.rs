@@ -18,7 +18,6 @@ use crate::state::AppState;
 
 pub mod backups;
 pub mod daily_stats;
-pub mod integration_sync;
 pub mod key_usage;
 pub mod poller;
 pub mod pull_sync;

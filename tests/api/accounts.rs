@@ -392,11 +392,11 @@ async fn history_of_a_tracked_repository() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    gitpulse::jobs::daily_stats::run_daily_scan(&app.state, days_ago(1))
+    gitpulse::daily_stats::run_daily_scan(&app.state, days_ago(1))
         .await
         .expect("scan yesterday");
     gh.set_repo_counts("acme", "widget", 12, 2, 1);
-    gitpulse::jobs::daily_stats::run_daily_scan(&app.state, today())
+    gitpulse::daily_stats::run_daily_scan(&app.state, today())
         .await
         .expect("scan today");
 

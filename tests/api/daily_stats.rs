@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use fake_github::FakeGitHub;
-use gitpulse::jobs::daily_stats::{run_claimed, run_daily_scan};
+use gitpulse::daily_stats::{run_claimed, run_daily_scan};
 use reqwest::StatusCode;
 use serde_json::json;
 

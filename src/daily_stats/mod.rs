@@ -1,3 +1,8 @@
+//! Daily repository statistics, the whole feature: the scan (scheduled by
+//! `jobs::daily_stats`), recording an account's counts at once when it is tracked
+//! (`record_counts`, used by `PUT /v1/users`) and asking GitHub for counts (`record`).
+//! The routes are in `http::accounts` and `http::history`, the SQL in `store::daily_stats`.
+//!
 //! The daily repository statistics scan.
 //!
 //! Once per UTC day after `DAILY_STATS_AT` (or once per `STATS_INTERVAL_SECS` period) one
@@ -14,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use super::Job;
 use crate::config::{Config, parse_hh_mm};
 use crate::github::GitHubError;
 use crate::github::users as gh;
@@ -60,25 +64,6 @@ impl ScanSummary {
         self.missing += other.missing;
         self.failed += other.failed;
         self.rate_limited_until = self.rate_limited_until.or(other.rate_limited_until);
-    }
-}
-
-/// The scheduler of the scan: checks every [`tick_period`] whether a run is due.
-pub struct DailyStatsScan;
-
-impl Job for DailyStatsScan {
-    const NAME: &'static str = "daily-stats";
-
-    fn period(config: &Config) -> Duration {
-        tick_period(config)
-    }
-
-    async fn run_once(state: &AppState) {
-        match run_if_due(state, Utc::now()).await {
-            Ok(Some(summary)) => tracing::info!(?summary, "daily stats scan finished"),
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "daily stats scan failed"),
-        }
     }
 }
 
