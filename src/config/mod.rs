@@ -7,9 +7,13 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+mod env;
+mod validate;
+
+use env::one_line;
 
 /// A string that must never be printed: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -201,178 +205,6 @@ impl Config {
         toml::from_str(text).map_err(|e| ConfigError(one_line(e.message())))
     }
 
-    /// Overrides settings from environment variables, looked up through `env`.
-    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        macro_rules! set {
-            ($field:ident, $name:literal, $parse:expr) => {
-                if let Some(raw) = get($name) {
-                    self.$field = $parse(raw.trim()).map_err(|e: String| {
-                        ConfigError(format!("invalid value for {}: {e}", $name))
-                    })?;
-                }
-            };
-        }
-        set!(database_url, "DATABASE_URL", secret);
-        set!(database_max_connections, "DATABASE_MAX_CONNECTIONS", parse);
-        set!(listen_addr, "LISTEN_ADDR", parse);
-        set!(public_url, "PUBLIC_URL", |v: &str| Ok(Some(v.to_string())));
-        set!(jwt_secret, "JWT_SECRET", |v| secret(v).map(Some));
-        set!(
-            access_token_expire_minutes,
-            "ACCESS_TOKEN_EXPIRE_MINUTES",
-            parse
-        );
-        set!(max_body_bytes, "MAX_BODY_BYTES", parse);
-        set!(github_api_url, "GITHUB_API_URL", text);
-        set!(github_web_url, "GITHUB_WEB_URL", text);
-        set!(github_tokens, "GITHUB_TOKENS", |v: &str| Ok(list(v)
-            .into_iter()
-            .map(Secret::new)
-            .collect()));
-        set!(
-            github_max_requests_per_minute,
-            "GITHUB_MAX_REQUESTS_PER_MINUTE",
-            parse
-        );
-        set!(github_max_concurrency, "GITHUB_MAX_CONCURRENCY", parse);
-        set!(github_client_id, "GITHUB_CLIENT_ID", |v: &str| Ok(Some(
-            v.to_string()
-        )));
-        set!(github_client_secret, "GITHUB_CLIENT_SECRET", |v| secret(v)
-            .map(Some));
-        set!(token_encryption_key, "TOKEN_ENCRYPTION_KEY", |v| secret(v)
-            .map(Some));
-        set!(
-            token_encryption_key_file,
-            "TOKEN_ENCRYPTION_KEY_FILE",
-            |v: &str| Ok(PathBuf::from(v))
-        );
-        set!(scheduler_enabled, "SCHEDULER_ENABLED", boolean);
-        set!(
-            events_poll_interval_secs,
-            "EVENTS_POLL_INTERVAL_SECS",
-            parse
-        );
-        set!(events_keep_per_repo, "EVENTS_KEEP_PER_REPO", parse);
-        set!(events_poll_timeout_secs, "EVENTS_POLL_TIMEOUT_SECS", parse);
-        set!(daily_stats_at, "DAILY_STATS_AT", text);
-        set!(stats_interval_secs, "STATS_INTERVAL_SECS", |v| parse(v)
-            .map(Some));
-        set!(pull_sync_interval_secs, "PULL_SYNC_INTERVAL_SECS", parse);
-        set!(pull_mirror_dir, "PULL_MIRROR_DIR", |v: &str| Ok(
-            PathBuf::from(v)
-        ));
-        set!(rate_limit_enabled, "RATE_LIMIT_ENABLED", boolean);
-        set!(rate_limit_per_hour, "RATE_LIMIT_PER_HOUR", parse);
-        set!(rate_limit_per_day, "RATE_LIMIT_PER_DAY", parse);
-        set!(
-            sync_rate_limit_per_minute,
-            "SYNC_RATE_LIMIT_PER_MINUTE",
-            parse
-        );
-        set!(backup_dir, "BACKUP_DIR", |v: &str| Ok(PathBuf::from(v)));
-        set!(backup_keep, "BACKUP_KEEP", parse);
-        set!(backup_allowed_hosts, "BACKUP_ALLOWED_HOSTS", |v| Ok(list(
-            v
-        )));
-        set!(backup_allow_local, "BACKUP_ALLOW_LOCAL", boolean);
-        set!(git_max_concurrency, "GIT_MAX_CONCURRENCY", parse);
-        set!(git_timeout_secs, "GIT_TIMEOUT_SECS", parse);
-        set!(cors_origins, "CORS_ORIGINS", |v| Ok(list(v)));
-        set!(log_format, "LOG_FORMAT", |v: &str| match v {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!("expected `text` or `json`, got `{other}`")),
-        });
-        Ok(())
-    }
-
-    /// Checks the relations between settings that parsing alone cannot see.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail =
-            |key: &str, why: &str| Err(ConfigError(format!("invalid value for {key}: {why}")));
-        let url = self.database_url.expose();
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return fail("DATABASE_URL", "expected a postgres:// URL");
-        }
-        for (key, value) in [
-            ("GITHUB_API_URL", &self.github_api_url),
-            ("GITHUB_WEB_URL", &self.github_web_url),
-        ] {
-            if !(value.starts_with("http://") || value.starts_with("https://")) {
-                return fail(key, "expected an http:// or https:// URL");
-            }
-        }
-        if let Some(public) = &self.public_url
-            && !(public.starts_with("http://") || public.starts_with("https://"))
-        {
-            return fail("PUBLIC_URL", "expected an http:// or https:// URL");
-        }
-        if !(1..=525_600).contains(&self.access_token_expire_minutes) {
-            return fail(
-                "ACCESS_TOKEN_EXPIRE_MINUTES",
-                "must be between 1 and 525600",
-            );
-        }
-        if let Some(secret) = &self.jwt_secret
-            && secret.expose().len() < 32
-        {
-            return fail("JWT_SECRET", "must be at least 32 characters long");
-        }
-        if let Some(key) = &self.token_encryption_key
-            && let Err(why) = crate::crypto::parse_key(key.expose())
-        {
-            return fail("TOKEN_ENCRYPTION_KEY", &why);
-        }
-        if self.database_max_connections == 0 {
-            return fail("DATABASE_MAX_CONNECTIONS", "must be at least 1");
-        }
-        if self.max_body_bytes < 1024 {
-            return fail("MAX_BODY_BYTES", "must be at least 1024");
-        }
-        if self.github_max_requests_per_minute == 0 || self.github_max_concurrency == 0 {
-            return fail(
-                "GITHUB_MAX_REQUESTS_PER_MINUTE / GITHUB_MAX_CONCURRENCY",
-                "must be at least 1",
-            );
-        }
-        if !(1..=100_000).contains(&self.events_keep_per_repo) {
-            return fail("EVENTS_KEEP_PER_REPO", "must be between 1 and 100000");
-        }
-        if !(1..=240).contains(&self.events_poll_timeout_secs) {
-            return fail("EVENTS_POLL_TIMEOUT_SECS", "must be between 1 and 240");
-        }
-        if parse_hh_mm(&self.daily_stats_at).is_none() {
-            return fail("DAILY_STATS_AT", "expected a UTC time as HH:MM");
-        }
-        if self.stats_interval_secs == Some(0) {
-            return fail("STATS_INTERVAL_SECS", "must be at least 1 (or unset)");
-        }
-        if self.rate_limit_per_hour == 0
-            || self.rate_limit_per_day == 0
-            || self.sync_rate_limit_per_minute == 0
-        {
-            return fail(
-                "RATE_LIMIT_PER_HOUR / RATE_LIMIT_PER_DAY / SYNC_RATE_LIMIT_PER_MINUTE",
-                "must be at least 1 (set RATE_LIMIT_ENABLED=false to switch limits off)",
-            );
-        }
-        if self.pull_sync_interval_secs == 0 {
-            return fail("PULL_SYNC_INTERVAL_SECS", "must be at least 1");
-        }
-        if self.backup_keep == 0 {
-            return fail("BACKUP_KEEP", "must be at least 1");
-        }
-        if !(1..=1024).contains(&self.git_max_concurrency) {
-            return fail("GIT_MAX_CONCURRENCY", "must be between 1 and 1024");
-        }
-        if !(1..=86_400).contains(&self.git_timeout_secs) {
-            return fail("GIT_TIMEOUT_SECS", "must be between 1 and 86400");
-        }
-        Ok(())
-    }
-
     /// How long one git command may run (`GIT_TIMEOUT_SECS`).
     pub fn git_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.git_timeout_secs)
@@ -392,41 +224,6 @@ pub fn parse_hh_mm(value: &str) -> Option<(u32, u32)> {
     let (h, m) = value.split_once(':')?;
     let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
     (h < 24 && m < 60 && value.len() == 5).then_some((h, m))
-}
-
-fn parse<T: FromStr>(raw: &str) -> Result<T, String>
-where
-    T::Err: fmt::Display,
-{
-    raw.parse::<T>().map_err(|e| format!("`{raw}`: {e}"))
-}
-
-fn text(raw: &str) -> Result<String, String> {
-    Ok(raw.to_string())
-}
-
-fn secret(raw: &str) -> Result<Secret, String> {
-    Ok(Secret::new(raw))
-}
-
-fn boolean(raw: &str) -> Result<bool, String> {
-    match raw.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(format!("expected true or false, got `{raw}`")),
-    }
-}
-
-fn list(raw: &str) -> Vec<String> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
-}
-
-fn one_line(message: &str) -> String {
-    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
