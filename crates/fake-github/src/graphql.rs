@@ -19,7 +19,8 @@ use serde_json::{Map, Value, json};
 
 use super::http::error_json;
 use super::state::State;
-use super::{FakeGitHub, Fault};
+use crate::server::FakeGitHub;
+use crate::types::Fault;
 
 /// Queued in the fault queue under a key no request path matches (paths start with `/`),
 /// so the layer never takes it and only [`answer`] does.

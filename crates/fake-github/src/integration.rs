@@ -22,10 +22,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::FakeGitHub;
 use super::fixtures::{node_id, repo_json, simple_user, ts, user_json};
 use super::http::{DOCS, ListOpts, Req, error_json, list_json, not_found, ok_json};
 use super::state::{Repo, State};
+use crate::server::FakeGitHub;
 
 type St = AxumState<std::sync::Arc<State>>;
 

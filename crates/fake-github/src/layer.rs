@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use super::http::{error_json, error_with_headers, put};
 use super::state::{Budget, State};
-use super::{Fault, RecordedRequest};
+use crate::types::{Fault, RecordedRequest};
 
 const PRIMARY_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 const SECONDARY_DOCS: &str = "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";

@@ -2,7 +2,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use super::RecordedRequest;
+use crate::types::RecordedRequest;
 
 #[derive(Debug, Default)]
 pub(crate) struct RequestLog {

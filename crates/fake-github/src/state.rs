@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
 use super::log::RequestLog;
-use super::{FakeEvent, Fault};
+use crate::types::{FakeEvent, Fault};
 
 const FIRST_USER_ID: i64 = 1000;
 const FIRST_REPO_ID: i64 = 100_000;
