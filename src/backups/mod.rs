@@ -10,6 +10,8 @@ mod mirror;
 mod register;
 pub mod worker;
 
+/// Defined with the backup rows it is stored in; read from payloads here.
+pub use crate::store::backups::PushSummary;
 pub use register::{NewBackup, register};
 
 use std::path::{Path, PathBuf};
@@ -150,16 +152,6 @@ pub fn verify_signature(
     mac.update(body);
     mac.verify_slice(&expected)
         .map_err(|_| SignatureError::Invalid)
-}
-
-/// What a `push` payload says about the push: who pushed, and the files added, modified
-/// and removed over all its commits (each listed once, in first-seen order).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PushSummary {
-    pub pusher: Option<String>,
-    pub added: Vec<String>,
-    pub modified: Vec<String>,
-    pub removed: Vec<String>,
 }
 
 /// PostgreSQL text cannot hold NUL; GitHub's payloads are stored without them.

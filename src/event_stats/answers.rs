@@ -70,7 +70,7 @@ async fn with_statistics(
     let mut newest = if stale.is_empty() {
         Default::default()
     } else {
-        events::newest(&state.db, &stale).await?
+        events::newest(&state.db, &stale, compute::WINDOW_MAX_EVENTS).await?
     };
     let now = Utc::now();
     let mut answers = Vec::with_capacity(rows.len());

@@ -24,11 +24,7 @@ pub struct TypeStatistics {
 /// Event type → its statistics.
 pub type Statistics = BTreeMap<String, TypeStatistics>;
 
-#[derive(Debug, Clone)]
-pub struct EventPoint {
-    pub event_type: String,
-    pub created_at: DateTime<Utc>,
-}
+pub use crate::store::events::EventPoint;
 
 /// Computes the statistics of `newest_first` (the newest events of a repository, at most
 /// 500, newest first) at time `now`. Also returns until when the answer holds if no event

@@ -5,7 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::event_stats::{EventPoint, WINDOW_MAX_EVENTS};
+/// One event as the statistics see it.
+#[derive(Debug, Clone)]
+pub struct EventPoint {
+    pub event_type: String,
+    pub created_at: DateTime<Utc>,
+}
 
 /// An event as stored.
 #[derive(Debug, Clone)]
@@ -80,6 +85,7 @@ pub async fn trim(
 pub async fn newest(
     db: &PgPool,
     repository_ids: &[i64],
+    limit: i64,
 ) -> Result<HashMap<i64, Vec<EventPoint>>, sqlx::Error> {
     let rows: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
         "select rid, e.event_type, e.created_at
@@ -90,7 +96,7 @@ pub async fn newest(
                 order by created_at desc, id desc limit $2) e",
     )
     .bind(repository_ids)
-    .bind(WINDOW_MAX_EVENTS)
+    .bind(limit)
     .fetch_all(db)
     .await?;
     let mut by_repository: HashMap<i64, Vec<EventPoint>> = HashMap::new();

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 
 mod queue;
 
-pub use queue::{Enqueued, Job, claim, complete, enqueue, fail, renew_lease, requeue};
+pub use queue::{Enqueued, Job, PushSummary, claim, complete, enqueue, fail, renew_lease, requeue};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Registration {

@@ -3,7 +3,16 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use crate::backups::PushSummary;
+/// What a `push` payload says about the push: who pushed, and the files added, modified
+/// and removed over all its commits (each listed once, in first-seen order). Read from
+/// the payload by `backups::PushSummary::from_payload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushSummary {
+    pub pusher: Option<String>,
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub removed: Vec<String>,
+}
 
 /// What the webhook did with a push delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
