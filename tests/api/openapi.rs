@@ -228,7 +228,10 @@ async fn whole_number_floats_are_integers() {
 fn the_document_matches_its_snapshot() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/openapi.snapshot.json");
-    let current = serde_json::to_string_pretty(&document()).expect("json") + "\n";
+    // The crate version changes with every release, not with the contract.
+    let mut doc = document();
+    doc["info"]["version"] = json!("(crate version)");
+    let current = serde_json::to_string_pretty(&doc).expect("json") + "\n";
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, &current).expect("write the snapshot");
     }
