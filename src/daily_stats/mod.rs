@@ -27,6 +27,9 @@ use crate::store::accounts::{self, AccountToRefresh};
 use crate::store::daily_stats::{self, StatsTarget};
 
 mod record;
+mod track;
+
+pub use track::{Tracked, track};
 
 /// The `scheduled_runs.name` of the scan.
 pub const RUN_NAME: &str = "daily-stats";

@@ -9,10 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
-use crate::daily_stats::{ScanError, record_counts};
+use crate::daily_stats::{ScanError, track};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
-use crate::github::users as gh;
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
 use crate::state::AppState;
@@ -112,33 +111,13 @@ async fn track_account(
     Json(body): Json<TrackAccount>,
 ) -> AppResult<(StatusCode, Json<TrackedAccount>)> {
     let login = validated_login(body.login.as_deref())?;
-    let user = gh::user(&state.github, login).await.map_err(github_error)?;
-    let known_etags = accounts::repos_etags(&state.db, user.id).await?;
-    let listed = gh::user_repos(&state.github, &user.login, &known_etags)
+    let tracked = track(&state, auth.user_id, login)
         .await
-        .map_err(github_error)?;
-
-    let account = accounts::upsert(&state.db, user.id, &user.login, user.name.as_deref()).await?;
-    let repositories = if listed.any_changed {
-        accounts::store_repositories(&state.db, account.id, &listed.changed, &listed.etags).await?
-    } else {
-        accounts::mark_refreshed(&state.db, account.id).await?;
-        accounts::repository_count(&state.db, account.id).await?
-    };
-    let today = Utc::now().date_naive();
-    let missing = daily_stats::account_targets_missing(&state.db, account.id, today).await?;
-    match record_counts(&state, missing, today).await {
-        Ok(summary) if summary.rate_limited_until.is_some() || summary.failed > 0 => {
-            tracing::warn!(login = %account.login, ?summary, "some of today's statistics are missing; the daily scan fills them in");
-        }
-        Ok(_) => {}
-        Err(ScanError::Database(e)) => return Err(e.into()),
-        Err(ScanError::GitHub(error)) => {
-            tracing::warn!(login = %account.login, %error, "recording today's statistics failed; the daily scan fills them in");
-        }
-    }
-    let created = accounts::track(&state.db, auth.user_id, account.id).await?;
-    tracing::info!(user_id = auth.user_id, login = %account.login, repositories, created, "account tracked");
+        .map_err(|e| match e {
+            ScanError::GitHub(e) => github_error(e),
+            ScanError::Database(e) => e.into(),
+        })?;
+    let (account, repositories, created) = (tracked.account, tracked.repositories, tracked.created);
     let status = if created {
         StatusCode::CREATED
     } else {
