@@ -4,6 +4,7 @@
 #
 # Needs: a local PostgreSQL (as for the tests), psql, curl and wrk (`apt-get install wrk`).
 # Usage: bench/stats.sh [duration_secs=15] [connections=16]
+# GITPULSE_BIN=<a gitpulse binary> measures that build instead (e.g. an older one, for an A/B).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}
@@ -17,11 +18,14 @@ ADDR=127.0.0.1:18080
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gitpulse-target}"
 
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin gitpulse
+if [[ -z "${GITPULSE_BIN:-}" ]]; then
+  cargo build --release --quiet --bin gitpulse
+fi
+BIN=${GITPULSE_BIN:-$CARGO_TARGET_DIR/release/gitpulse}
 psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null
 
 DATABASE_URL=$SERVER_DB_URL LISTEN_ADDR=$ADDR SCHEDULER_ENABLED=false RATE_LIMIT_ENABLED=false RUST_LOG=warn \
-  "$CARGO_TARGET_DIR/release/gitpulse" serve &
+  "$BIN" serve &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://$ADDR/readyz" >/dev/null && break; sleep 0.1; done
