@@ -133,6 +133,7 @@ pub const ROUTES: &[RoutePolicy] = &[
     route("POST", "/backup/{company_id}/{repository_name}", Public),
     // Operations.
     route("GET", "/healthz", Public),
+    route("GET", "/health", Public),
     route("GET", "/readyz", Public),
     route("GET", "/metrics", Public),
 ];

@@ -109,10 +109,14 @@ fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
             None
         }
     });
-    let commit_date = commit_date.and_then(|d| match DateTime::parse_from_rfc3339(&d) {
-        Ok(date) => Some(date.with_timezone(&Utc)),
-        Err(_) => {
-            problems.push(("commit_date", "must be an RFC 3339 date-time".into()));
+    let commit_date = commit_date.and_then(|d| match parse_commit_date(&d) {
+        Some(date) => Some(date),
+        None => {
+            problems.push((
+                "commit_date",
+                "must be an ISO 8601 date-time such as 2026-01-02T12:00:00Z (no offset means UTC)"
+                    .into(),
+            ));
             None
         }
     });
@@ -180,5 +184,54 @@ fn read_count(value: Option<Wire>, max: i64) -> Result<Option<i64>, String> {
         None => Ok(None),
         Some(Wire::Integer(v)) if (0..=max).contains(&v) => Ok(Some(v)),
         Some(_) => Err("must be a whole number ≥ 0".into()),
+    }
+}
+
+/// A commit date as the original service accepted it: ISO 8601 with `T` or a space between
+/// date and time, optional fractional seconds, and an optional offset (`Z`, `+01:00`,
+/// `+0100`); without an offset the time is UTC.
+pub(super) fn parse_commit_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(date) = DateTime::parse_from_rfc3339(text) {
+        return Some(date.with_timezone(&Utc));
+    }
+    let with_t = text.replacen(' ', "T", 1);
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+        if let Ok(date) = DateTime::parse_from_str(&with_t, format) {
+            return Some(date.with_timezone(&Utc));
+        }
+    }
+    let naive = with_t.strip_suffix(['Z', 'z']).unwrap_or(&with_t);
+    chrono::NaiveDateTime::parse_from_str(naive, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_commit_date;
+
+    #[test]
+    fn commit_dates_as_the_original_service_took_them() {
+        let utc = |s: &str| parse_commit_date(s).map(|d| d.to_rfc3339());
+        let noon = Some("2026-01-02T12:00:00+00:00".to_string());
+        assert_eq!(utc("2026-01-02T12:00:00Z"), noon);
+        assert_eq!(utc("2026-01-02T12:00:00"), noon);
+        assert_eq!(utc("2026-01-02 12:00:00"), noon);
+        assert_eq!(utc("2026-01-02T13:00:00+01:00"), noon);
+        assert_eq!(utc("2026-01-02 13:00:00+0100"), noon);
+        assert_eq!(
+            utc("2026-01-02T12:00:00.250"),
+            Some("2026-01-02T12:00:00.250+00:00".to_string())
+        );
+        for bad in [
+            "yesterday",
+            "2026-13-02T12:00:00",
+            "2026-01-02",
+            "2026-01-02T25:00:00",
+            "",
+        ] {
+            assert_eq!(utc(bad), None, "{bad}");
+        }
     }
 }

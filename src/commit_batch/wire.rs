@@ -40,8 +40,13 @@ pub struct CommitIn {
         pattern = "\\S"
     )]
     pub committer_email: String,
-    /// RFC 3339.
-    #[schema(format = DateTime, max_length = 64, example = "2026-01-02T12:00:00Z")]
+    /// ISO 8601: `2026-01-02T12:00:00Z`, `T` or a space, optional fractional seconds and
+    /// offset; no offset means UTC.
+    #[schema(
+        max_length = 64,
+        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:?[0-9]{2})?$",
+        example = "2026-01-02T12:00:00Z"
+    )]
     pub commit_date: String,
     /// The first line of the message, 1–500 characters, not all blank.
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]

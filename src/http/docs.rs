@@ -73,7 +73,8 @@ impl Modify for BearerAuth {
 
 /// Operations that answer without the database (everything else may answer 503 when it is
 /// down: the error type turns pool time-outs and lost connections into 503).
-const WITHOUT_DATABASE: [(&str, &str); 2] = [("get", "/healthz"), ("get", "/metrics")];
+const WITHOUT_DATABASE: [(&str, &str); 3] =
+    [("get", "/healthz"), ("get", "/health"), ("get", "/metrics")];
 
 /// Adds the error answers the server's shared layers give, with the `ErrorBody` schema,
 /// to every operation that does not describe them itself:

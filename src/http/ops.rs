@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
+        .routes(routes!(health))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
 }
@@ -34,6 +35,12 @@ async fn healthz() -> Json<Health> {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
     })
+}
+
+/// The process is alive (the original services' spelling of `/healthz`).
+#[utoipa::path(get, path = "/health", tag = "ops", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    healthz().await
 }
 
 /// The process can serve requests: the database answers.

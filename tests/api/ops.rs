@@ -92,3 +92,13 @@ async fn openapi_documents_every_route_and_docs_are_served() {
         .expect("js");
     assert!(init.contains("/openapi.json"), "{init}");
 }
+
+#[tokio::test]
+async fn health_is_served_under_the_original_name_too() {
+    let app = TestApp::spawn().await;
+    for path in ["/healthz", "/health"] {
+        let (status, body) = json_of(app.get(path, None).await).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(body["status"], "ok");
+    }
+}

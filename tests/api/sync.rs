@@ -380,3 +380,65 @@ async fn sync_routes_have_their_own_per_ip_limit() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn commit_dates_without_an_offset_are_utc_as_the_original_client_sends_them() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "dates").await;
+    let dates = [
+        "2026-01-02T12:00:00",
+        "2026-01-02T12:00:00.123456",
+        "2026-01-02 12:00:00",
+        "2026-01-02T13:00:00+01:00",
+    ];
+    let commits: Vec<_> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, date)| {
+            let mut commit = fake_commit(i);
+            commit["commit_date"] = json!(date);
+            commit
+        })
+        .collect();
+    let (status, body) = json_of(
+        app.post_json(
+            &push_path(project, repo),
+            &json!({"commits": commits}),
+            Some(&jwt),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select to_char(commit_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')
+           from repo_commits where repo_id = $1 order by sha",
+    )
+    .bind(repo)
+    .fetch_all(&app.state.db)
+    .await
+    .expect("dates");
+    assert_eq!(
+        stored,
+        [
+            "2026-01-02 12:00:00.000000",
+            "2026-01-02 12:00:00.123456",
+            "2026-01-02 12:00:00.000000",
+            "2026-01-02 12:00:00.000000"
+        ]
+    );
+    // A date that is not one stays a 400 naming the field.
+    let mut bad = fake_commit(9);
+    bad["commit_date"] = json!("2026-02-30T12:00:00");
+    let (status, body) = json_of(
+        app.post_json(
+            &push_path(project, repo),
+            &json!({"commits": [bad]}),
+            Some(&jwt),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "commits[0].commit_date");
+}
