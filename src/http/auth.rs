@@ -219,15 +219,7 @@ fn validate_new_account(username: &str, password: &str) -> AppResult<()> {
     if errors.is_empty() {
         return Ok(());
     }
-    let message = errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Err(AppError::Invalid {
-        message: format!("Invalid fields: {message}"),
-        errors,
-    })
+    Err(AppError::invalid_fields(errors))
 }
 
 fn issue_token(state: &AppState, user_id: i64) -> AppResult<Json<TokenResponse>> {

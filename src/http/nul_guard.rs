@@ -9,19 +9,20 @@
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 use crate::error::{AppError, FieldError};
+use crate::http::extract::is_json;
 use crate::state::AppState;
 
 pub async fn reject_nul(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some((field, problem)) = uri_problem(&request) {
         return refuse(field, problem);
     }
-    if !has_json_body(&request) {
+    if !is_json(request.headers()) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -59,14 +60,6 @@ fn describe_field(field: &str) -> String {
     } else {
         format!("Field '{field}'")
     }
-}
-
-fn has_json_body(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("json"))
 }
 
 /// The path or query parameter that carries a NUL, if any, and a message naming it.
@@ -116,8 +109,8 @@ fn nul_in_path(path: &str, template: Option<&str>) -> Option<String> {
     let mut names = template.map(|t| t.split('/'));
     for (i, segment) in segments.enumerate() {
         let name = names.as_mut().and_then(|n| n.next());
-        let decoded = percent_decode(segment);
-        if decoded.contains(&0) {
+        let decoded = percent_decode_str(segment);
+        if decoded.into_iter().any(|b| b == 0) {
             return Some(match name {
                 Some(n) if n.starts_with('{') => n.trim_matches(|c| c == '{' || c == '}').into(),
                 _ => format!("segment {i}"),
@@ -125,27 +118,6 @@ fn nul_in_path(path: &str, template: Option<&str>) -> Option<String> {
         }
     }
     None
-}
-
-fn percent_decode(segment: &str) -> Vec<u8> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(b) = hex {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
 }
 
 /// Whether `bytes` has a JSON `\u0000` escape (a backslash that is not itself escaped,
@@ -230,7 +202,5 @@ mod tests {
         );
         assert_eq!(nul_in_path("/v1/users/1", Some("/v1/users/{id}")), None);
         assert_eq!(nul_in_path("/x/%00", None).as_deref(), Some("segment 2"));
-        assert_eq!(percent_decode("a%2"), b"a%2");
-        assert_eq!(percent_decode("%41%zz"), b"A%zz");
     }
 }
