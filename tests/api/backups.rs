@@ -144,10 +144,15 @@ impl Setup {
 
     /// Registers `name` for `url`; returns the response body.
     async fn register(&self, name: &str, url: &str) -> (StatusCode, Value) {
+        self.register_as(&self.token, name, url).await
+    }
+
+    /// Registers `name` for `url` as the user of `token`.
+    async fn register_as(&self, token: &str, name: &str, url: &str) -> (StatusCode, Value) {
         let body = registration(name, url);
         json_of(
             self.app
-                .post_json("/backup/repositoryClone/", &body, Some(&self.token))
+                .post_json("/backup/repositoryClone/", &body, Some(token))
                 .await,
         )
         .await
@@ -845,17 +850,7 @@ async fn two_users_register_the_same_names_without_seeing_each_other() {
     // Bob registers the very same names: accepted, nothing tells him Alice has them.
     let bob = setup.app.register("bob").await;
     let bob_id = user_id(&setup.app, &bob).await;
-    let (status, body) = json_of(
-        setup
-            .app
-            .post_json(
-                "/backup/repositoryClone/",
-                &registration(REPO, &url),
-                Some(&bob),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = setup.register_as(&bob, REPO, &url).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["webhook_link"],
@@ -865,17 +860,7 @@ async fn two_users_register_the_same_names_without_seeing_each_other() {
     let bob_secret = body["webhook_secret"].as_str().expect("secret").to_string();
     assert_ne!(bob_secret, alice_secret);
     // Names stay unique per user, regardless of case.
-    let (status, body) = json_of(
-        setup
-            .app
-            .post_json(
-                "/backup/repositoryClone/",
-                &registration(&REPO.to_uppercase(), &url),
-                Some(&bob),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = setup.register_as(&bob, &REPO.to_uppercase(), &url).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(
         body["message"]
@@ -1235,17 +1220,7 @@ async fn deleting_the_account_removes_its_mirrors_and_archives() {
     assert_eq!(entry["status"], "done", "{entry}");
     // Bob has the same names; his files must survive Alice's deletion.
     let bob = setup.app.register("bob").await;
-    let (status, answer) = json_of(
-        setup
-            .app
-            .post_json(
-                "/backup/repositoryClone/",
-                &registration(REPO, &url),
-                Some(&bob),
-            )
-            .await,
-    )
-    .await;
+    let (status, answer) = setup.register_as(&bob, REPO, &url).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let bob_dir = setup.storage_of(user_id(&setup.app, &bob).await);
     assert_eq!(setup.zips().len(), 1);
