@@ -137,6 +137,7 @@ impl ClaimedSync {
         let mut sync = SyncRun {
             state,
             integration_id,
+            github_id: self.integration.github_id,
             token: String::new(),
             full,
             started: Utc::now(),

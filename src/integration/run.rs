@@ -24,11 +24,51 @@ struct List<'a> {
     newest_first_by: Option<&'static str>,
     /// Items to keep (issues drop pull requests).
     keep: &'a (dyn Fn(&Value) -> bool + Sync),
+    /// What the original service's documents said beside GitHub's own fields.
+    context: Context,
+}
+
+/// The fields seed 001's documents carried beside GitHub's JSON, which its clients filter
+/// on: `integration_user_id` (the GitHub id of the integration's user) on every document,
+/// `repository` ("owner/name") on commits, pulls, issues and changelogs, `organization`
+/// (login) on members and `primary_language` on repositories.
+#[derive(Debug, Clone, Default)]
+struct Context {
+    repository: Option<String>,
+    organization: Option<String>,
+}
+
+impl Context {
+    fn repository(full_name: &str) -> Self {
+        Self {
+            repository: Some(full_name.to_string()),
+            organization: None,
+        }
+    }
+
+    fn annotate(&self, item: &mut Value, collection: &str, integration_user_id: i64) {
+        let Some(fields) = item.as_object_mut() else {
+            return;
+        };
+        fields.insert("integration_user_id".into(), integration_user_id.into());
+        if let Some(repository) = &self.repository {
+            fields.insert("repository".into(), repository.as_str().into());
+        }
+        if let Some(organization) = &self.organization {
+            fields.insert("organization".into(), organization.as_str().into());
+        }
+        if collection == "github_repos" {
+            let language = fields.get("language").cloned().unwrap_or(Value::Null);
+            fields.insert("primary_language".into(), language);
+        }
+    }
 }
 
 pub(super) struct SyncRun<'a> {
     pub(super) state: &'a AppState,
     pub(super) integration_id: i64,
+    /// The GitHub id of the integration's user (`integration_user_id` of every document).
+    pub(super) github_id: i64,
     pub(super) token: String,
     pub(super) full: bool,
     pub(super) started: DateTime<Utc>,
@@ -56,12 +96,13 @@ impl SyncRun<'_> {
         ))
         .await?;
         for org in documents::strings(db, id, "github_organizations", "login").await? {
-            self.list(plain(
+            let mut members = plain(
                 &format!("org:{org}:members"),
                 IntegrationList::OrgMembers { org: org.clone() },
                 "github_users",
-            ))
-            .await?;
+            );
+            members.context.organization = Some(org.clone());
+            self.list(members).await?;
             self.list(plain(
                 &format!("org:{org}:repos"),
                 IntegrationList::OrgRepos { org: org.clone() },
@@ -101,6 +142,7 @@ impl SyncRun<'_> {
                 key_field: "sha",
                 newest_first_by: None,
                 keep: &keep_all,
+                context: Context::repository(full_name),
             },
             List {
                 key: format!("repo:{full_name}:pulls"),
@@ -111,6 +153,7 @@ impl SyncRun<'_> {
                 key_field: "id",
                 newest_first_by: Some("updated_at"),
                 keep: &keep_all,
+                context: Context::repository(full_name),
             },
             List {
                 key: format!("repo:{full_name}:issues"),
@@ -121,6 +164,7 @@ impl SyncRun<'_> {
                 key_field: "id",
                 newest_first_by: Some("updated_at"),
                 keep: &not_a_pull_request,
+                context: Context::repository(full_name),
             },
             List {
                 key: format!("repo:{full_name}:issue-events"),
@@ -131,6 +175,7 @@ impl SyncRun<'_> {
                 key_field: "id",
                 newest_first_by: Some("created_at"),
                 keep: &keep_all,
+                context: Context::repository(full_name),
             },
         ];
         for list in lists {
@@ -188,7 +233,7 @@ impl SyncRun<'_> {
             }
             let mut reached_cursor = false;
             let (mut keys, mut docs) = (Vec::new(), Vec::new());
-            for item in page.items {
+            for mut item in page.items {
                 if let Some(field) = list.newest_first_by {
                     let stamp = timestamp(&item, field);
                     if let (Some(stamp), Some(cursor)) = (stamp, cursor)
@@ -205,6 +250,8 @@ impl SyncRun<'_> {
                 let Some(key) = document_key(&item, list.key_field) else {
                     continue;
                 };
+                list.context
+                    .annotate(&mut item, list.collection, self.github_id);
                 if list.collection == "github_repos" && !self.repos_seen.insert(key.clone()) {
                     // Also listed by an organization: store it again, count it once.
                     documents::upsert(db, self.integration_id, list.collection, &[key], &[item])
@@ -260,6 +307,7 @@ fn plain(key: &str, endpoint: IntegrationList, collection: &'static str) -> List
         key_field: "id",
         newest_first_by: None,
         keep: &keep_all,
+        context: Context::default(),
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod backups;
 mod cli;
 mod client;
+mod compatibility;
 mod config_example;
 mod daily_stats;
 mod data_api;

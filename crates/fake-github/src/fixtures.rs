@@ -184,6 +184,7 @@ pub(crate) fn repo_json(base: &str, repo: &Repo) -> Value {
         ("full_name", json!(full_name)),
         ("owner", simple_user(base, &repo.owner)),
         ("description", Value::Null),
+        ("language", json!(repo.language)),
         ("mirror_url", Value::Null),
         ("homepage", Value::Null),
         ("forks_count", json!(repo.forks)),

@@ -87,6 +87,11 @@ impl FakeGitHub {
             .set_repo_counts(owner, name, stars, forks, watchers);
     }
 
+    /// Sets the repository's primary language (`language` in its JSON).
+    pub fn set_repo_language(&self, owner: &str, name: &str, language: &str) {
+        self.state.set_repo_language(owner, name, language);
+    }
+
     /// Removes a repository: it answers 404 afterwards. No-op if unknown.
     pub fn remove_repo(&self, owner: &str, name: &str) {
         self.state.remove_repo(owner, name);

@@ -44,6 +44,8 @@ pub(crate) struct Repo {
     pub forks: i64,
     pub watchers: i64,
     pub open_issues: i64,
+    /// GitHub's `language`: the primary language, `null` until set.
+    pub language: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub pushed_at: DateTime<Utc>,
@@ -217,6 +219,7 @@ impl State {
             forks: 0,
             watchers: 0,
             open_issues: 0,
+            language: None,
             created_at: t,
             updated_at: t,
             pushed_at: t,
@@ -237,6 +240,14 @@ impl State {
         r.stars = stars;
         r.forks = forks;
         r.watchers = watchers;
+        r.updated_at = now().max(r.updated_at);
+    }
+
+    /// Sets the repository's primary language (`language` in its JSON).
+    pub fn set_repo_language(&self, owner: &str, name: &str, language: &str) {
+        let mut g = self.lock();
+        let r = &mut g.repo_mut(owner, name).repo;
+        r.language = Some(language.to_string());
         r.updated_at = now().max(r.updated_at);
     }
 
