@@ -29,7 +29,8 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// The push client: send local git history to a gitpulse server.
+    /// The push client: send local git history to a gitpulse server. Its settings are a
+    /// YAML file: --config PATH, default ./repos.yaml (`gitpulse client init` writes one).
     #[command(subcommand)]
     Client(crate::client::ClientCommand),
 }

@@ -88,6 +88,29 @@ impl AppError {
         Self::Internal(detail.to_string())
     }
 
+    /// The sentence the client is shown. Database and internal errors are logged here with
+    /// their detail and shown as a generic sentence.
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Database(e) if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::error!(error = %e, "database unavailable");
+                "The database is unavailable; try again shortly".into()
+            }
+            Self::Database(e) => {
+                tracing::error!(error = ?e, "database error");
+                "Internal server error".into()
+            }
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "Internal server error".into()
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                format!("Too many requests; retry in {}", seconds(*retry_after_secs))
+            }
+            other => other.to_string(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::Invalid { .. } => StatusCode::BAD_REQUEST,
@@ -100,6 +123,15 @@ impl AppError {
             Self::Database(e) if is_unavailable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+/// `1 second`, `30 seconds`.
+pub fn seconds(n: u64) -> String {
+    if n == 1 {
+        "1 second".into()
+    } else {
+        format!("{n} seconds")
     }
 }
 
@@ -118,7 +150,7 @@ impl IntoResponse for AppError {
             Self::Invalid { message, errors } => (message, errors),
             Self::TooManyRequests { retry_after_secs } => {
                 let body = ErrorBody {
-                    message: format!("Too many requests; retry in {retry_after_secs} seconds"),
+                    message: Self::TooManyRequests { retry_after_secs }.client_message(),
                     errors: Vec::new(),
                 };
                 let mut response = (status, axum::Json(body)).into_response();
@@ -141,22 +173,7 @@ impl IntoResponse for AppError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 return response;
             }
-            Self::Database(ref e) if status == StatusCode::SERVICE_UNAVAILABLE => {
-                tracing::error!(error = %e, "database unavailable");
-                (
-                    "The database is unavailable; try again shortly".into(),
-                    Vec::new(),
-                )
-            }
-            Self::Database(ref e) => {
-                tracing::error!(error = ?e, "database error");
-                ("Internal server error".into(), Vec::new())
-            }
-            Self::Internal(ref detail) => {
-                tracing::error!(error = %detail, "internal error");
-                ("Internal server error".into(), Vec::new())
-            }
-            other => (other.to_string(), Vec::new()),
+            other => (other.client_message(), Vec::new()),
         };
         let mut response = (status, axum::Json(ErrorBody { message, errors })).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -228,6 +245,16 @@ mod tests {
             json,
             Response::from_parts(parts, axum::body::Body::empty()),
         )
+    }
+
+    #[test]
+    fn one_second_is_singular() {
+        assert_eq!(seconds(1), "1 second");
+        assert_eq!(seconds(0), "0 seconds");
+        let one = AppError::TooManyRequests {
+            retry_after_secs: 1,
+        };
+        assert_eq!(one.client_message(), "Too many requests; retry in 1 second");
     }
 
     #[tokio::test]

@@ -1,6 +1,9 @@
 //! The HTTP side of the client: authenticated JSON calls that retry 429, 5xx and
-//! network errors with exponential backoff, honouring `Retry-After`.
+//! network errors with exponential backoff, honouring `Retry-After`. A server that was
+//! never reached (refused connection, unknown host) fails at once: that is a wrong
+//! `api_url`, not a hiccup.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rand::Rng;
@@ -19,6 +22,8 @@ pub struct Api {
     key: String,
     max_retries: u32,
     backoff_base: Duration,
+    /// Some request got an HTTP answer: later connection failures are worth retrying.
+    reached: AtomicBool,
 }
 
 impl Api {
@@ -40,6 +45,7 @@ impl Api {
             key: key.to_string(),
             max_retries,
             backoff_base,
+            reached: AtomicBool::new(false),
         })
     }
 
@@ -78,6 +84,7 @@ impl Api {
                     });
                 }
                 Ok(response) => {
+                    self.reached.store(true, Ordering::Relaxed);
                     let status = response.status();
                     let retry_after = response
                         .headers()
@@ -95,6 +102,13 @@ impl Api {
                     }
                     (problem, retry_after)
                 }
+                Err(e) if e.is_connect() && !self.reached.load(Ordering::Relaxed) => {
+                    return Err(ClientError::Failed(format!(
+                        "cannot reach the gitpulse server at {}: {} (is api_url right, and is the server running?)",
+                        self.base,
+                        root_cause(&e)
+                    )));
+                }
                 Err(e) => (format!("cannot reach {url}: {}", root_cause(&e)), None),
             };
             if attempt >= self.max_retries {
@@ -106,6 +120,12 @@ impl Api {
             let wait = retry_after
                 .unwrap_or_else(|| self.backoff(attempt))
                 .min(MAX_WAIT);
+            eprintln!(
+                "gitpulse client: {problem}; retrying in {} (attempt {} of {})",
+                crate::error::seconds(wait.as_secs_f64().ceil() as u64),
+                attempt + 2,
+                self.max_retries + 1
+            );
             tokio::time::sleep(wait).await;
             attempt += 1;
         }

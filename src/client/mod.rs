@@ -141,9 +141,13 @@ pub async fn test_connection(
     let mut repos = Vec::new();
     for project in &config.projects {
         for repo in &project.repos {
-            let status = api
-                .get(&status_path(project.project_id, repo.repo_id))
-                .await;
+            let status = match sync::check_local_path(&repo.path) {
+                Ok(()) => {
+                    api.get(&status_path(project.project_id, repo.repo_id))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
             repos.push((repo.repo_id, status));
         }
     }

@@ -97,6 +97,7 @@ async fn sync_repo(
     report: &mut RepoReport,
 ) -> Result<(), ClientError> {
     let path = report.path.clone();
+    check_local_path(&path)?;
     let failed = |e: git::GitError| ClientError::Failed(format!("{}: {e}", path.display()));
     if !git::has_commit(&path, branch, GIT_TIMEOUT)
         .await
@@ -178,4 +179,24 @@ fn progress_bar(visible: bool, total: usize, repo_id: i64) -> ProgressBar {
     }
     bar.set_prefix(format!("repo {repo_id}"));
     bar
+}
+
+/// A configured `path` that is missing or not a directory, named as such (git would only
+/// say it cannot run).
+pub(crate) fn check_local_path(path: &Path) -> Result<(), ClientError> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(ClientError::Failed(format!(
+            "{} is not a directory (check `path` in the client's YAML file)",
+            path.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ClientError::Failed(format!(
+            "{} does not exist (check `path` in the client's YAML file)",
+            path.display()
+        ))),
+        Err(e) => Err(ClientError::Failed(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }

@@ -37,7 +37,7 @@ const MAX_STDERR_CHARS: usize = 1000;
 pub enum GitError {
     #[error("could not run git: {0}")]
     Spawn(std::io::Error),
-    #[error("git did not finish within {} seconds", .0.as_secs())]
+    #[error("git did not finish within {}", crate::error::seconds(.0.as_secs()))]
     TimedOut(Duration),
     #[error("git failed ({status}): {stderr}")]
     Failed { status: String, stderr: String },

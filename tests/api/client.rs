@@ -616,3 +616,69 @@ async fn batches_too_large_for_the_server_are_split() {
     let (_, status) = json_of(app.get(&status_path(project, repo), Some(&key)).await).await;
     assert_eq!(status["last_ingested_sha"], git.head(), "order kept");
 }
+
+/// What a new user hit: a wrong `api_url` used to retry silently for 14 seconds, and a
+/// mistyped `path` was blamed on git.
+#[tokio::test]
+async fn a_wrong_api_url_fails_fast_and_a_missing_path_is_named() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let (_, key) = create_key(&app, &jwt, json!({})).await;
+    let mut git = GitRepo::new();
+    git.add_commits(2);
+    let dir = TempDir::new("new-user");
+
+    // Nothing listens on port 9: the first connection fails, so no retries.
+    let wrong = write_config(
+        &dir.0,
+        "http://127.0.0.1:9",
+        Some(&key),
+        (10, 5),
+        (project, repo),
+        git.path(),
+    );
+    let started = std::time::Instant::now();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitpulse"))
+        .args(["client", "test", "--config"])
+        .arg(&wrong)
+        .env_remove("GITPULSE_API_KEY")
+        .output()
+        .await
+        .expect("gitpulse runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the gitpulse server at http://127.0.0.1:9")
+            && stderr.contains("api_url"),
+        "{stderr}"
+    );
+
+    let missing = dir.0.join("no-such-clone");
+    let file = write_config(
+        &dir.0,
+        &app.url,
+        Some(&key),
+        (10, 0),
+        (project, repo),
+        &missing,
+    );
+    let config = ClientConfig::load(&file).expect("config");
+    let reports = client::sync(&config, &options()).await;
+    let error = reports[0].error.as_deref().expect("an error");
+    assert!(
+        error.contains(&format!("{} does not exist", missing.display())),
+        "{error}"
+    );
+    let (_, repos) = client::test_connection(&config).await.expect("connected");
+    let error = repos[0].1.as_ref().expect_err("missing path").to_string();
+    assert!(error.contains("does not exist"), "{error}");
+
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_gitpulse"))
+        .args(["client", "--help"])
+        .output()
+        .expect("gitpulse runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("YAML"), "{help}");
+}
