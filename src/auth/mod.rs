@@ -5,6 +5,7 @@ mod extractor;
 pub mod jwt;
 pub mod password;
 pub mod policy;
+pub mod redirect;
 
 pub use api_key::{ApiKeyAuth, Scope, Scopes};
 pub use extractor::{AuthMethod, AuthUser, ClientIp, MaybeAuthUser, bearer_token};

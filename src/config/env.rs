@@ -86,6 +86,7 @@ impl Config {
         set!(git_max_concurrency, "GIT_MAX_CONCURRENCY", parse);
         set!(git_timeout_secs, "GIT_TIMEOUT_SECS", parse);
         set!(cors_origins, "CORS_ORIGINS", |v| Ok(list(v)));
+        set!(frontend_urls, "FRONTEND_URLS", |v| Ok(list(v)));
         set!(log_format, "LOG_FORMAT", |v: &str| match v {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),

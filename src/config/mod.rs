@@ -99,6 +99,9 @@ pub struct Config {
     pub git_timeout_secs: u64,
 
     pub cors_origins: Vec<String>,
+    /// Origins that "Sign in with GitHub" may redirect back to (`redirect_to`); empty means
+    /// the CORS origins.
+    pub frontend_urls: Vec<String>,
     pub log_format: LogFormat,
 }
 
@@ -140,6 +143,7 @@ impl Default for Config {
             git_max_concurrency: 4,
             git_timeout_secs: 300,
             cors_origins: Vec::new(),
+            frontend_urls: Vec::new(),
             log_format: LogFormat::Text,
         }
     }
@@ -216,6 +220,20 @@ impl Config {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => format!("http://{}", self.listen_addr),
         }
+    }
+
+    /// The origins `redirect_to` may name: `FRONTEND_URLS`, else the CORS origins (`*`,
+    /// which would make gitpulse an open redirect, is never one).
+    pub fn frontend_origins(&self) -> Vec<String> {
+        let entries = if self.frontend_urls.is_empty() {
+            &self.cors_origins
+        } else {
+            &self.frontend_urls
+        };
+        entries
+            .iter()
+            .filter_map(|e| crate::auth::redirect::origin_of_setting(e).ok())
+            .collect()
     }
 }
 
@@ -298,6 +316,28 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("postgres://u:[redacted]@db/x"));
+    }
+
+    #[test]
+    fn frontend_origins_default_to_the_cors_origins_but_never_a_wildcard() {
+        let mut c = Config {
+            cors_origins: vec!["https://app.example.com".into(), "*".into()],
+            ..Config::default()
+        };
+        assert_eq!(c.frontend_origins(), ["https://app.example.com"]);
+        c.apply_env(env_of(&[(
+            "FRONTEND_URLS",
+            "http://localhost:5173, https://dash.example.com/",
+        )]))
+        .expect("valid env");
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            c.frontend_origins(),
+            ["http://localhost:5173", "https://dash.example.com"]
+        );
+        c.frontend_urls = vec!["https://dash.example.com/login".into()];
+        let err = c.validate().expect_err("a path is not an origin");
+        assert!(err.to_string().contains("FRONTEND_URLS"), "{err}");
     }
 
     #[test]

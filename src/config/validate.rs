@@ -85,6 +85,11 @@ impl Config {
         if !(1..=86_400).contains(&self.git_timeout_secs) {
             return fail("GIT_TIMEOUT_SECS", "must be between 1 and 86400");
         }
+        for entry in &self.frontend_urls {
+            if let Err(why) = crate::auth::redirect::origin_of_setting(entry) {
+                return fail("FRONTEND_URLS", &why);
+            }
+        }
         Ok(())
     }
 }

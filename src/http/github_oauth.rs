@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::MaybeAuthUser;
+use crate::auth::{MaybeAuthUser, redirect};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
 use crate::github::oauth::{self, ExchangeError};
@@ -22,7 +22,7 @@ use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use crate::store::audit::{self, AuditEntry};
 use crate::store::integrations::{self, NewIntegration};
-use crate::store::oauth_states::{self, StateProblem};
+use crate::store::oauth_states::{self, Pending, StateProblem};
 use crate::store::users::{self, User};
 
 /// How long a login started at `/auth/github/login` may take.
@@ -38,6 +38,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct AuthorizeUrl {
     /// Send the browser here; GitHub comes back to `/auth/github/callback`.
     pub authorize_url: String,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct LoginParams {
+    /// A front end's page to send the browser back to after the callback, with the outcome
+    /// in the fragment (`#access_token=…&token_type=bearer&expires_in=…` or
+    /// `#error=…&error_description=…`). Its origin must be in `FRONTEND_URLS` (default: the
+    /// CORS origins). Without it the callback answers JSON.
+    #[param(nullable = false, example = "http://localhost:5173/after-login")]
+    pub redirect_to: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -81,25 +91,40 @@ fn unconfigured() -> AppError {
 ///
 /// Redirects (307) to GitHub's authorize page; with `Accept: application/json` it answers
 /// the URL instead. A bearer token is optional: with one, the GitHub account is linked to
-/// that user; without, the callback signs the person in.
+/// that user; without, the callback signs the person in. With `redirect_to` the callback
+/// ends in a 302 back to that page instead of answering JSON.
 #[utoipa::path(get, path = "/auth/github/login", tag = "auth", security((), ("bearer" = [])),
+    params(LoginParams),
     responses(
         (status = 307, description = "Redirect to GitHub's authorize page"),
         (status = 200, description = "The authorize URL (with Accept: application/json)", body = AuthorizeUrl),
+        (status = 400, description = "`redirect_to` is not an absolute URL, has a fragment, or its origin is not in FRONTEND_URLS", body = ErrorBody),
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = ErrorBody),
         (status = 503, description = "The OAuth app is not configured", body = ErrorBody),
     ))]
 async fn github_login(
     State(state): State<AppState>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    Query(params): Query<LoginParams>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (client_id, _) = oauth::credentials(&state.config).ok_or_else(unconfigured)?;
-    let user_id = caller.map(|c| c.user_id);
+    let redirect_to = match params.redirect_to.as_deref() {
+        Some(url) => Some(
+            redirect::check(url, &state.config.frontend_origins())
+                .map_err(AppError::bad_request)?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let pending = Pending {
+        user_id: caller.map(|c| c.user_id),
+        redirect_to,
+    };
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let oauth_state = URL_SAFE_NO_PAD.encode(bytes);
-    oauth_states::create(&state.db, &hash(&oauth_state), user_id, STATE_TTL_SECS).await?;
+    oauth_states::create(&state.db, &hash(&oauth_state), &pending, STATE_TTL_SECS).await?;
     let url =
         oauth::authorize_url(&state.config, client_id, &oauth_state).map_err(AppError::internal)?;
     let wants_json = headers
@@ -113,40 +138,94 @@ async fn github_login(
 }
 
 /// GitHub's redirect back: checks `state`, exchanges `code`, stores the integration and
-/// starts its first sync in the background.
+/// starts its first sync in the background. A login started with `redirect_to` ends in a
+/// 302 to that page with the outcome in the fragment.
 #[utoipa::path(get, path = "/auth/github/callback", tag = "auth", params(CallbackParams),
     responses(
         (status = 200, description = "Signed in (or linked); the first sync runs in the background", body = CallbackResponse),
+        (status = 302, description = "The login was started with `redirect_to`: back to it with `#access_token=…&token_type=bearer&expires_in=…` or `#error=…&error_description=…`"),
         (status = 400, description = "Missing, unknown, used or expired state; refused code; GitHub account linked to someone else", body = ErrorBody),
         (status = 503, description = "The OAuth app is not configured, or GitHub is unavailable", body = ErrorBody),
     ))]
 async fn github_callback(
     State(state): State<AppState>,
     Query(params): Query<CallbackParams>,
-) -> AppResult<Json<CallbackResponse>> {
+) -> Response {
+    let mut back_to = None;
+    let outcome = complete(&state, &params, &mut back_to).await;
+    // Checked again: the allow-list may have changed since the login started.
+    let back_to =
+        back_to.filter(|url| redirect::check(url, &state.config.frontend_origins()).is_ok());
+    let Some(back_to) = back_to else {
+        return match outcome {
+            Ok(done) => Json(done).into_response(),
+            Err(e) => e.into_response(),
+        };
+    };
+    let location = match outcome {
+        Ok(done) => redirect::with_token(&back_to, &done.access_token, state.jwt.lifetime_secs()),
+        Err(e) => {
+            let error = match (&e, params.error.as_deref()) {
+                (_, Some(github_error)) => github_error.to_string(),
+                (AppError::BadRequest(_), None) => "invalid_request".into(),
+                (e, None) if e.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                    "temporarily_unavailable".into()
+                }
+                _ => "server_error".into(),
+            };
+            redirect::with_error(&back_to, &error, &e.client_message())
+        }
+    };
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::REFERRER_POLICY, "no-referrer".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+/// The callback's work; `back_to` learns the login's `redirect_to` as soon as the state is
+/// known, so that failures after that point go back to the front end too.
+async fn complete(
+    state: &AppState,
+    params: &CallbackParams,
+    back_to: &mut Option<String>,
+) -> AppResult<CallbackResponse> {
     oauth::credentials(&state.config).ok_or_else(unconfigured)?;
+    let oauth_state = params.state.as_deref().filter(|s| !s.is_empty());
     if let Some(error) = params.error.as_deref() {
+        // The person declined: the state is spent, and its front end hears why.
+        if let Some(oauth_state) = oauth_state {
+            *back_to = match oauth_states::consume(&state.db, &hash(oauth_state)).await? {
+                Ok(pending) => pending.redirect_to,
+                Err((_, redirect_to)) => redirect_to,
+            };
+        }
         let description = params.error_description.as_deref().unwrap_or("no details");
         return Err(AppError::bad_request(format!(
             "GitHub did not authorize gitpulse ({error}): {description}"
         )));
     }
-    let oauth_state = params
-        .state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| restart("Missing OAuth state"))?;
-    let code = params
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| AppError::bad_request("Missing required fields: code"))?;
+    let oauth_state = oauth_state.ok_or_else(|| restart("Missing OAuth state"))?;
+    let code = params.code.as_deref().filter(|c| !c.is_empty());
     let remembered = match oauth_states::consume(&state.db, &hash(oauth_state)).await? {
-        Ok(user_id) => user_id,
-        Err(StateProblem::Unknown) => return Err(restart("Unknown OAuth state")),
-        Err(StateProblem::Used) => return Err(restart("This OAuth state was already used")),
-        Err(StateProblem::Expired) => return Err(restart("This OAuth state has expired")),
+        Ok(pending) => {
+            *back_to = pending.redirect_to;
+            pending.user_id
+        }
+        Err((problem, redirect_to)) => {
+            *back_to = redirect_to;
+            return Err(restart(match problem {
+                StateProblem::Unknown => "Unknown OAuth state",
+                StateProblem::Used => "This OAuth state was already used",
+                StateProblem::Expired => "This OAuth state has expired",
+            }));
+        }
     };
+    let code = code.ok_or_else(|| AppError::bad_request("Missing required fields: code"))?;
 
     let grant = oauth::exchange_code(&state.config, code)
         .await
@@ -154,7 +233,7 @@ async fn github_callback(
             ExchangeError::Refused { .. } => restart(&e.to_string()),
             ExchangeError::Unavailable(_) => AppError::Unavailable(e.to_string()),
         })?;
-    let profile = github_profile(&state, &grant.access_token).await?;
+    let profile = github_profile(state, &grant.access_token).await?;
     let (github_id, github_login) = match profile.identity() {
         Some((id, login)) => (id, login.to_string()),
         None => {
@@ -165,8 +244,8 @@ async fn github_callback(
     };
 
     let user = match remembered {
-        Some(user_id) => link(&state, user_id, github_id, &github_login).await?,
-        None => sign_in(&state, github_id, &github_login).await?,
+        Some(user_id) => link(state, user_id, github_id, &github_login).await?,
+        None => sign_in(state, github_id, &github_login).await?,
     };
     let ciphertext = state.token_cipher.encrypt(&grant.access_token);
     let integration = integrations::upsert(
@@ -190,17 +269,17 @@ async fn github_callback(
     .details(serde_json::json!({"github_login": github_login}));
     audit::record(&state.db, &entry).await?;
     tracing::info!(user_id = user.id, github_id, "GitHub integration connected");
-    if let Some(sync) = crate::integration::claim(&state, integration.id, false).await? {
+    if let Some(sync) = crate::integration::claim(state, integration.id, false).await? {
         sync.spawn();
     }
     let access_token = state.jwt.issue(user.id).map_err(AppError::internal)?;
-    Ok(Json(CallbackResponse {
+    Ok(CallbackResponse {
         message: "GitHub integration successful",
         status: "connected",
         user: profile.0,
         access_token,
         token_type: "bearer",
-    }))
+    })
 }
 
 fn restart(problem: &str) -> AppError {

@@ -15,6 +15,7 @@ mod errors;
 mod git_safety;
 mod github_client;
 mod integration;
+mod oauth_redirect;
 mod openapi;
 mod ops;
 mod poller;
