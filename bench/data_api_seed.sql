@@ -7,8 +7,9 @@ insert into github_integrations (user_id, github_id, github_login, profile, toke
 select id, 424242, 'bench', '{"login": "bench", "id": 424242}', '\x00'
 from users where username = 'bench';
 
--- Building the trigram index once after the load is much faster than maintaining it per row.
+-- Building the GIN indexes once after the load is much faster than maintaining them per row.
 drop index if exists github_documents_search_idx;
+drop index if exists github_documents_doc_idx;
 insert into github_documents (integration_id, collection, key, doc)
 select i.id, 'github_commits', s.sha, jsonb_build_object(
     'sha', s.sha,
@@ -36,5 +37,7 @@ select i.id, 'github_commits', s.sha, jsonb_build_object(
 from generate_series(1, :n) g
 cross join lateral (select md5(g::text) || substr(md5((g + 1)::text), 1, 8) as sha) s
 cross join (select id from github_integrations where github_login = 'bench') i;
+set maintenance_work_mem = '256MB';
 create index github_documents_search_idx on github_documents using gin (search_text gin_trgm_ops);
+create index github_documents_doc_idx on github_documents using gin (doc jsonb_path_ops);
 vacuum analyze github_documents;

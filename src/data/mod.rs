@@ -1,6 +1,7 @@
 //! The data API's vocabulary: the synced collections and the MongoDB-style filter language,
 //! parsed and validated here before `store::documents` turns it into bound SQL.
 
+pub mod cursor;
 pub mod filter;
 
 pub use filter::{CompareOp, FieldPath, Filter, FilterError, parse_filter, parse_path};

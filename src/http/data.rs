@@ -10,11 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
+use crate::data::cursor::{Cursor, QueryShape};
 use crate::data::{self, COLLECTIONS, parse_filter, parse_path};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
-use crate::store::documents::{self, DocumentQuery, SortOrder};
+use crate::store::documents::{self, After, DocumentQuery, SortOrder, Total};
 use crate::store::integrations;
 
 /// Longest `search` / `q` keyword.
@@ -54,6 +55,10 @@ pub struct DataParams {
     /// A JSON object of MongoDB-style conditions, e.g. `{"stargazers_count": {"$gt": 100}}`.
     #[param(nullable = false)]
     pub filter: Option<String>,
+    /// Continue after the previous page: its `meta.next_cursor` (instead of `page`; the
+    /// other parameters must stay the same). Deep pages cost what the first one does.
+    #[param(nullable = false, max_length = 4096)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +79,12 @@ pub struct QueryMeta {
     pub search_applied: bool,
     pub sort_by: Option<String>,
     pub sort_order: &'static str,
+    /// `total_items` (and so `total_pages`) is an estimate: more than 1000 documents match
+    /// a filter or search, and counting them all would cost more than the page. `has_next`
+    /// is always exact.
+    pub total_is_estimate: bool,
+    /// Pass as `cursor` for the next page (null on the last page).
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,6 +112,8 @@ pub struct SearchResults {
     pub keyword: String,
     /// Matching documents in all collections (more than `results` holds when truncated).
     pub total_results: i64,
+    /// `total_results` is an estimate: more than 1000 documents of a collection match.
+    pub total_is_estimate: bool,
     pub collections_searched: Vec<&'static str>,
     /// Up to `limit` documents per collection.
     #[schema(value_type = Object)]
@@ -144,7 +157,7 @@ async fn query_collection(
             COLLECTIONS.join(", ")
         ))
     })?;
-    let page = params.page.unwrap_or(1);
+    let mut page = params.page.unwrap_or(1);
     if !(1..=MAX_PAGE).contains(&page) {
         return Err(AppError::bad_request(format!(
             "page must be between 1 and {MAX_PAGE}"
@@ -167,14 +180,39 @@ async fn query_collection(
         None => None,
     };
     let search = keyword(params.search.as_deref(), "search")?;
-    let filter = match params.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+    let filter_text = params.filter.as_deref().filter(|f| !f.trim().is_empty());
+    let filter = match filter_text {
         Some(raw) => Some(
             parse_filter(raw).map_err(|e| AppError::bad_request(format!("Invalid filter: {e}")))?,
         ),
         None => None,
     };
+    let sort_text = params.sort_by.as_deref().filter(|s| !s.is_empty());
+    let shape = QueryShape {
+        collection,
+        filter: filter_text,
+        search: search.as_deref(),
+        sort_by: sort_text,
+        descending: order == SortOrder::Desc,
+    };
+    let after = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(_) if params.page.is_some() => {
+            return Err(AppError::bad_request(
+                "Give either page or cursor, not both",
+            ));
+        }
+        Some(text) => {
+            let cursor = Cursor::decode(text, &shape).map_err(AppError::bad_request)?;
+            page = cursor.page.min(MAX_PAGE);
+            Some(After {
+                sort_value: cursor.sort_value().cloned(),
+                key: cursor.key,
+            })
+        }
+        None => None,
+    };
 
-    let (docs, total) = match integrations::find_for_user(&state.db, auth.user_id).await? {
+    let found = match integrations::find_for_user(&state.db, auth.user_id).await? {
         Some(integration) => {
             let query = DocumentQuery {
                 integration_id: integration.id,
@@ -185,30 +223,41 @@ async fn query_collection(
                 order,
                 limit,
                 offset: (page - 1) * limit,
+                after: after.as_ref(),
             };
-            documents::query(&state.db, &query)
-                .await
-                .map_err(query_error)?
+            Some(
+                documents::query(&state.db, &query)
+                    .await
+                    .map_err(query_error)?,
+            )
         }
-        None => (Vec::new(), 0),
+        None => None,
     };
-    let total_pages = (total + limit - 1) / limit;
+    let (docs, has_next, total, last) = match found {
+        Some(found) => (found.docs, found.has_more, found.total, found.last),
+        None => (Vec::new(), false, Total::default(), None),
+    };
+    let next_cursor = last
+        .filter(|_| has_next && page < MAX_PAGE)
+        .map(|last| Cursor::new(&shape, page + 1, last.key, last.sort_value).encode());
     Ok(Json(DataPage {
         data: docs,
         pagination: Pagination {
             current_page: page,
-            total_pages,
-            total_items: total,
+            total_pages: (total.count + limit - 1) / limit,
+            total_items: total.count,
             items_per_page: limit,
-            has_next: page < total_pages,
+            has_next,
             has_previous: page > 1,
         },
         meta: QueryMeta {
             collection,
             filters_applied: filter.is_some(),
             search_applied: search.is_some(),
-            sort_by: params.sort_by.filter(|s| !s.is_empty()),
+            sort_by: sort_text.map(str::to_string),
             sort_order,
+            total_is_estimate: total.is_estimate,
+            next_cursor,
         },
     }))
 }
@@ -260,20 +309,20 @@ async fn search(
     }
     let mut results: BTreeMap<&'static str, Vec<Value>> =
         COLLECTIONS.iter().map(|c| (*c, Vec::new())).collect();
-    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut total_results, mut total_is_estimate) = (0, false);
     if let Some(integration) = integrations::find_for_user(&state.db, auth.user_id).await? {
-        for (collection, doc, total) in
+        for (collection, docs, total) in
             documents::search_all(&state.db, integration.id, q, limit).await?
         {
-            if let Some(name) = data::collection(&collection) {
-                results.entry(name).or_default().push(doc);
-                totals.insert(collection, total);
-            }
+            results.insert(collection, docs);
+            total_results += total.count;
+            total_is_estimate |= total.is_estimate;
         }
     }
     Ok(Json(SearchResults {
         keyword: q.to_string(),
-        total_results: totals.values().sum(),
+        total_results,
+        total_is_estimate,
         collections_searched: COLLECTIONS.to_vec(),
         results,
     }))

@@ -11,6 +11,7 @@ mod compatibility;
 mod config_example;
 mod daily_stats;
 mod data_api;
+mod data_api_fast_paths;
 mod errors;
 mod git_safety;
 mod github_client;

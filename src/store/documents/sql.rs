@@ -1,176 +1,105 @@
-//! Synced GitHub documents (raw JSON per collection) and the data API's queries over them.
+//! The SQL of the data API's conditions: filters, search and the GIN pre-filter.
 //!
 //! Filters arrive as a validated [`Filter`] tree and become SQL through `QueryBuilder`:
 //! field paths are bound as `text[]` (`doc #> $n::text[]`), values as `jsonb`, patterns as
 //! `text`. No client text is ever written into the SQL itself.
 
 use serde_json::Value;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
 
+use super::DocumentQuery;
 use crate::data::{CompareOp, FieldPath, Filter};
 
-/// Longest a data API query may run before PostgreSQL cancels it.
-const STATEMENT_TIMEOUT: &str = "set local statement_timeout = '10s'";
+/// Most `$in` values turned into GIN containment checks (beyond, the filter alone decides).
+const MAX_CONTAINMENT_ALTERNATIVES: usize = 100;
 
-/// Inserts or replaces documents by key (GitHub id or sha); returns how many were written.
-pub async fn upsert(
-    db: &PgPool,
-    integration_id: i64,
-    collection: &str,
-    keys: &[String],
-    docs: &[Value],
-) -> Result<u64, sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let done = sqlx::query(
-        "insert into github_documents (integration_id, collection, key, doc)
-         select $1, $2, k, d from unnest($3::text[], $4::jsonb[]) as t(k, d)
-         on conflict (integration_id, collection, key)
-             do update set doc = excluded.doc, synced_at = now()",
-    )
-    .bind(integration_id)
-    .bind(collection)
-    .bind(keys)
-    .bind(docs)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// The string at `field` of every document of a collection (e.g. `login` of organizations).
-pub async fn strings(
-    db: &PgPool,
-    integration_id: i64,
-    collection: &str,
-    field: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select doc ->> $3 from github_documents
-         where integration_id = $1 and collection = $2 and doc ->> $3 is not null
-         order by key",
-    )
-    .bind(integration_id)
-    .bind(collection)
-    .bind(field)
-    .fetch_all(db)
-    .await
-}
-
-/// Documents per collection of an integration.
-pub async fn counts(db: &PgPool, integration_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select collection, count(*) from github_documents where integration_id = $1
-         group by collection",
-    )
-    .bind(integration_id)
-    .fetch_all(db)
-    .await
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortOrder {
-    Asc,
-    Desc,
-}
-
-/// One page of a collection, filtered, searched and sorted.
-#[derive(Debug)]
-pub struct DocumentQuery<'a> {
-    pub integration_id: i64,
-    pub collection: &'a str,
-    pub filter: Option<&'a Filter>,
-    /// Matched case-insensitively anywhere in the collection's search fields.
-    pub search: Option<&'a str>,
-    pub sort_by: Option<&'a FieldPath>,
-    pub order: SortOrder,
-    pub limit: i64,
-    pub offset: i64,
-}
-
-/// The page's documents and the number of documents matching in all.
-///
-/// One scan serves both: the total is a window count over the matches, computed before the
-/// limit. Only a page past the end (no rows, so no count) needs a second, counting query.
-pub async fn query(db: &PgPool, q: &DocumentQuery<'_>) -> Result<(Vec<Value>, i64), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query(STATEMENT_TIMEOUT).execute(&mut *tx).await?;
-
-    let mut page =
-        QueryBuilder::<Postgres>::new("select doc, count(*) over () from github_documents");
-    push_where(&mut page, q);
-    page.push(" order by ");
-    if let Some(path) = q.sort_by {
-        page.push("doc #> ");
-        page.push_bind(path.clone());
-        page.push("::text[]");
-        page.push(match q.order {
-            SortOrder::Asc => " asc nulls last, ",
-            SortOrder::Desc => " desc nulls last, ",
-        });
-    }
-    page.push("key limit ");
-    page.push_bind(q.limit);
-    page.push(" offset ");
-    page.push_bind(q.offset);
-    let rows: Vec<(Value, i64)> = page.build_query_as().fetch_all(&mut *tx).await?;
-    let total = match rows.first() {
-        Some((_, total)) => *total,
-        None if q.offset == 0 => 0,
-        None => {
-            let mut count = QueryBuilder::<Postgres>::new("select count(*) from github_documents");
-            push_where(&mut count, q);
-            count.build_query_scalar().fetch_one(&mut *tx).await?
-        }
-    };
-    tx.commit().await?;
-    Ok((rows.into_iter().map(|(doc, _)| doc).collect(), total))
-}
-
-/// Up to `limit` documents per collection whose search fields contain `keyword`, with the
-/// number of matches per collection: `(collection, doc, total)` rows.
-pub async fn search_all(
-    db: &PgPool,
-    integration_id: i64,
-    keyword: &str,
-    limit: i64,
-) -> Result<Vec<(String, Value, i64)>, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query(STATEMENT_TIMEOUT).execute(&mut *tx).await?;
-    let rows = sqlx::query_as(
-        "select collection, doc, total from (
-             select collection, doc, key,
-                    count(*) over (partition by collection) as total,
-                    row_number() over (partition by collection order by key) as n
-             from github_documents
-             where integration_id = $1 and search_text like '%' || lower($2) || '%'
-         ) matches
-         where n <= $3
-         order by collection, key",
-    )
-    .bind(integration_id)
-    .bind(like_escape(keyword))
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows)
-}
-
-fn push_where(qb: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
+/// ` where` the document belongs to the query's integration and collection and matches.
+pub(super) fn push_where(qb: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
     qb.push(" where integration_id = ");
     qb.push_bind(q.integration_id);
     qb.push(" and collection = ");
     qb.push_bind(q.collection.to_string());
+    push_matches(qb, q);
+}
+
+/// ` and` the search and the filter (with its GIN pre-filter), or nothing without them.
+pub(super) fn push_matches(qb: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
     if let Some(keyword) = q.search {
         qb.push(" and search_text like '%' || lower(");
         qb.push_bind(like_escape(keyword));
         qb.push(") || '%'");
     }
     if let Some(filter) = q.filter {
+        push_containment(qb, filter);
         qb.push(" and ");
         push_filter(qb, filter);
     }
+}
+
+/// ` and doc @> …` for the equalities every match must satisfy (top-level conjuncts), which
+/// the `jsonb_path_ops` GIN index answers. Only a necessary condition: the exact filter
+/// follows, so the results are the same with or without it.
+fn push_containment(qb: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
+    match filter {
+        Filter::And(parts) => {
+            for part in parts {
+                push_containment(qb, part);
+            }
+        }
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } => {
+            if let Some(contained) = containment(path, value) {
+                qb.push(" and doc @> ");
+                qb.push_bind(contained);
+                qb.push("::jsonb");
+            }
+        }
+        Filter::In {
+            path,
+            values,
+            negated: false,
+        } if !values.is_empty() && values.len() <= MAX_CONTAINMENT_ALTERNATIVES => {
+            let Some(alternatives) = values
+                .iter()
+                .map(|v| containment(path, v))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return;
+            };
+            qb.push(" and (");
+            for (i, contained) in alternatives.into_iter().enumerate() {
+                if i > 0 {
+                    qb.push(" or ");
+                }
+                qb.push("doc @> ");
+                qb.push_bind(contained);
+                qb.push("::jsonb");
+            }
+            qb.push(")");
+        }
+        _ => {}
+    }
+}
+
+/// `{"a": {"b": value}}` for `a.b = value`: contained in every document where the path
+/// holds that value. None where containment is no guide: a null (also matches a missing
+/// field) or a numeric segment (`#>` reads it as an array index).
+fn containment(path: &FieldPath, value: &Value) -> Option<Value> {
+    if value.is_null()
+        || path
+            .iter()
+            .any(|segment| segment.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    Some(path.iter().rev().fold(value.clone(), |inner, segment| {
+        let mut object = serde_json::Map::new();
+        object.insert(segment.clone(), inner);
+        Value::Object(object)
+    }))
 }
 
 /// `keyword` with LIKE's metacharacters (`\`, `%`, `_`) escaped, so they match literally.
@@ -186,7 +115,7 @@ pub fn like_escape(keyword: &str) -> String {
 }
 
 /// Appends `filter` as a boolean SQL expression that is never NULL (so `not` is exact).
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
+pub(super) fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
     match filter {
         Filter::And(parts) | Filter::Or(parts) if parts.is_empty() => {
             qb.push(if matches!(filter, Filter::And(_)) {
@@ -255,7 +184,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &Filter) {
 }
 
 /// `doc #> $n::text[]`: the JSON at a path, SQL NULL when absent.
-fn push_field(qb: &mut QueryBuilder<'_, Postgres>, path: &FieldPath) {
+pub(super) fn push_field(qb: &mut QueryBuilder<'_, Postgres>, path: &FieldPath) {
     qb.push("(doc #> ");
     qb.push_bind(path.clone());
     qb.push("::text[])");
@@ -320,6 +249,28 @@ mod tests {
         assert!(!sql.contains("drop table"), "{sql}");
         assert!(!sql.contains("author"), "paths are bound too: {sql}");
         assert!(sql.contains("$1::text[]"), "{sql}");
+    }
+
+    #[test]
+    fn equalities_become_containment_checks() {
+        let path = |p: &str| p.split('.').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            containment(&path("commit.author.name"), &serde_json::json!("x")),
+            Some(serde_json::json!({"commit": {"author": {"name": "x"}}}))
+        );
+        assert_eq!(containment(&path("a"), &Value::Null), None);
+        assert_eq!(
+            containment(&path("parents.0.sha"), &serde_json::json!("x")),
+            None
+        );
+        let filter =
+            parse_filter(r#"{"a": 1, "b": {"$in": [2, 3]}, "$or": [{"c": 4}], "d": null}"#)
+                .expect("valid");
+        let mut qb = QueryBuilder::<Postgres>::new("");
+        push_containment(&mut qb, &filter);
+        let sql = qb.sql().to_string();
+        assert_eq!(sql.matches("doc @>").count(), 3, "{sql}");
+        assert!(sql.contains(" or "), "{sql}");
     }
 
     #[test]
