@@ -13,9 +13,8 @@ impl Config {
         macro_rules! set {
             ($field:ident, $name:literal, $parse:expr) => {
                 if let Some(raw) = get($name) {
-                    self.$field = $parse(raw.trim()).map_err(|e: String| {
-                        ConfigError(format!("invalid value for {}: {e}", $name))
-                    })?;
+                    self.$field = $parse(raw.trim())
+                        .map_err(|e: String| ConfigError(format!("{}: {e}", $name)))?;
                 }
             };
         }
@@ -99,7 +98,7 @@ fn parse<T: FromStr>(raw: &str) -> Result<T, String>
 where
     T::Err: fmt::Display,
 {
-    raw.parse::<T>().map_err(|e| format!("`{raw}`: {e}"))
+    raw.parse::<T>().map_err(|e| format!("{e} (got `{raw}`)"))
 }
 
 fn text(raw: &str) -> Result<String, String> {

@@ -53,6 +53,12 @@ fn bad_settings_exit_with_code_2_naming_the_setting() {
     let output = run(&["--config", file.to_str().expect("utf-8")], &[]);
     assert_setup_error(&output, "poll_everything");
 
+    std::fs::write(&file, "backup_keep = 3\nlisten_addr = 5\n").expect("write");
+    let output = run(&["--config", file.to_str().expect("utf-8")], &[]);
+    assert_setup_error(&output, "listen_addr: invalid type: integer `5`");
+    let output = run(&["migrate"], &[("LISTEN_ADDR", "nope")]);
+    assert_setup_error(&output, "LISTEN_ADDR: invalid socket address syntax");
+
     let output = run(&["--config", "/nonexistent/gitpulse.toml"], &[]);
     assert_setup_error(&output, "/nonexistent/gitpulse.toml");
     let _ = std::fs::remove_dir_all(dir);
