@@ -65,11 +65,7 @@ impl TokenCipher {
     }
 
     /// The configured key, else the key file's (created with a random key if missing).
-    pub fn load(configured: Option<&str>, key_file: &Path) -> Result<Self, KeyError> {
-        let invalid = |reason: String| KeyError::Invalid {
-            path: key_file.display().to_string(),
-            reason,
-        };
+    pub fn load(configured: Option<&str>, key_file: Option<&Path>) -> Result<Self, KeyError> {
         if let Some(text) = configured {
             // Already validated with the other settings; a failure here names the setting.
             let key = parse_key(text).map_err(|reason| KeyError::Invalid {
@@ -78,6 +74,16 @@ impl TokenCipher {
             })?;
             return Ok(Self::new(&key));
         }
+        let Some(key_file) = key_file else {
+            return Err(KeyError::Read {
+                path: "TOKEN_ENCRYPTION_KEY_FILE".into(),
+                reason: "not set".into(),
+            });
+        };
+        let invalid = |reason: String| KeyError::Invalid {
+            path: key_file.display().to_string(),
+            reason,
+        };
         let text = read_or_create_key_file(key_file)?;
         let key = parse_key(&text).map_err(invalid)?;
         Ok(Self::new(&key))

@@ -33,13 +33,14 @@ pub enum StartupError {
 
 /// Connects to (and creates, and migrates) the database, then builds the state.
 pub async fn start(config: Config) -> Result<AppState, StartupError> {
+    let paths = config.data_paths()?;
     let pool = db::connect(
         config.database_url.expose(),
         config.database_max_connections,
     )
     .await?;
     db::migrate(&pool).await?;
-    Ok(AppState::new(config, pool).await?)
+    Ok(AppState::new(config, paths, pool).await?)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then gives in-flight requests

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{ApiKeyAuth, JwtKeys};
-use crate::config::Config;
+use crate::config::{Config, DataPaths};
 use crate::crypto::TokenCipher;
 use crate::event_stats::cache::StatsAnswers;
 use crate::github::GitHubClient;
@@ -17,6 +17,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
+    /// Where files go (`DATA_DIR` and the paths derived from it).
+    pub paths: Arc<DataPaths>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
     pub github: Arc<GitHubClient>,
@@ -40,7 +42,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state over a migrated pool, loading or creating the shared JWT key.
-    pub async fn new(config: Config, db: PgPool) -> Result<Self, StateError> {
+    pub async fn new(config: Config, paths: DataPaths, db: PgPool) -> Result<Self, StateError> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_string(),
             None => {
@@ -57,13 +59,14 @@ impl AppState {
         let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
         let token_cipher = TokenCipher::load(
             config.token_encryption_key.as_ref().map(|k| k.expose()),
-            &config.token_encryption_key_file,
+            paths.key_file.as_deref(),
         )?;
         let git_permits = Arc::new(tokio::sync::Semaphore::new(config.git_max_concurrency));
         Ok(Self {
             git_permits,
             db,
             config: Arc::new(config),
+            paths: Arc::new(paths),
             jwt: Arc::new(jwt),
             metrics,
             github: Arc::new(github),

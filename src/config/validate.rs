@@ -84,6 +84,6 @@ impl Config {
         if !(1..=86_400).contains(&self.git_timeout_secs) {
             return fail("GIT_TIMEOUT_SECS", "must be between 1 and 86400");
         }
-        Ok(())
+        self.validate_paths()
     }
 }

@@ -13,8 +13,12 @@ fn gitpulse(args: &[&str], env: &[(&str, &str)]) -> Command {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        // A fixed key: no key file is written into the working directory.
-        .env("TOKEN_ENCRYPTION_KEY", "7".repeat(64));
+        // A fixed key: no key file is written, and nothing else into the data directory.
+        .env("TOKEN_ENCRYPTION_KEY", "7".repeat(64))
+        .env(
+            "DATA_DIR",
+            std::env::temp_dir().join(format!("gitpulse-cli-unused-{}", uuid::Uuid::new_v4())),
+        );
     for (key, value) in env {
         command.env(key, value);
     }
