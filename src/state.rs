@@ -41,8 +41,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state over a migrated pool, loading or creating the shared JWT key.
-    pub async fn new(config: Config, paths: DataPaths, db: PgPool) -> Result<Self, StateError> {
+    /// Builds the state over a migrated pool with the checked token key (`token_key::load`),
+    /// loading or creating the shared JWT key.
+    pub async fn new(
+        config: Config,
+        paths: DataPaths,
+        db: PgPool,
+        token_cipher: TokenCipher,
+    ) -> Result<Self, StateError> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_string(),
             None => {
@@ -57,10 +63,6 @@ impl AppState {
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
         let metrics = Arc::new(Metrics::default());
         let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
-        let token_cipher = TokenCipher::load(
-            config.token_encryption_key.as_ref().map(|k| k.expose()),
-            paths.key_file.as_deref(),
-        )?;
         let git_permits = Arc::new(tokio::sync::Semaphore::new(config.git_max_concurrency));
         Ok(Self {
             git_permits,
@@ -86,6 +88,4 @@ pub enum StateError {
     Settings(#[from] sqlx::Error),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(reqwest::Error),
-    #[error(transparent)]
-    TokenKey(#[from] crate::crypto::KeyError),
 }

@@ -15,7 +15,7 @@ mod file;
 mod paths;
 mod validate;
 
-pub use paths::{DataPaths, KEY_FILE_NAME, default_data_dir};
+pub use paths::{DataPaths, KEY_FILE_NAME, KeySource, default_data_dir};
 
 /// A string that must never be printed: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]

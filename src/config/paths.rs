@@ -4,16 +4,24 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, Secret};
 
 /// The key file's name in the data directory.
 pub const KEY_FILE_NAME: &str = "token-encryption.key";
 
+/// Where the token encryption key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `TOKEN_ENCRYPTION_KEY` (checked with the other settings).
+    Setting(Secret),
+    /// `TOKEN_ENCRYPTION_KEY_FILE`, else `<DATA_DIR>/token-encryption.key`.
+    File(PathBuf),
+}
+
 /// The files and directories gitpulse writes, resolved from the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataPaths {
-    /// The token encryption key file; `None` when the key is `TOKEN_ENCRYPTION_KEY`.
-    pub key_file: Option<PathBuf>,
+    pub key: KeySource,
     /// Bare mirrors of `pull` repositories.
     pub mirrors: PathBuf,
     /// Backup mirrors and archives.
@@ -45,16 +53,16 @@ impl Config {
                      to derive it from; set DATA_DIR (or {key})"
                 ))),
             };
-        let key_file = match self.token_encryption_key {
-            Some(_) => None,
-            None => Some(under_data_dir(
+        let key = match &self.token_encryption_key {
+            Some(secret) => KeySource::Setting(secret.clone()),
+            None => KeySource::File(under_data_dir(
                 &self.token_encryption_key_file,
                 KEY_FILE_NAME,
                 "TOKEN_ENCRYPTION_KEY_FILE",
             )?),
         };
         Ok(DataPaths {
-            key_file,
+            key,
             mirrors: under_data_dir(&self.pull_mirror_dir, "mirrors", "PULL_MIRROR_DIR")?,
             backups: under_data_dir(&self.backup_dir, "backups", "BACKUP_DIR")?,
         })
@@ -115,19 +123,16 @@ mod tests {
         };
         let paths = config.data_paths().expect("resolved");
         assert_eq!(
-            paths.key_file.as_deref(),
-            Some(Path::new("/srv/gitpulse/token-encryption.key"))
+            paths.key,
+            KeySource::File("/srv/gitpulse/token-encryption.key".into())
         );
         assert_eq!(paths.mirrors, Path::new("/srv/gitpulse/mirrors"));
         assert_eq!(paths.backups, Path::new("/srv/gitpulse/backups"));
         config.backup_dir = Some("/mnt/backups".into());
-        config.token_encryption_key = Some(super::super::Secret::new("7".repeat(64)));
+        config.token_encryption_key = Some(Secret::new("7".repeat(64)));
         let paths = config.data_paths().expect("resolved");
         assert_eq!(paths.backups, Path::new("/mnt/backups"));
-        assert_eq!(
-            paths.key_file, None,
-            "the key comes from TOKEN_ENCRYPTION_KEY"
-        );
+        assert_eq!(paths.key, KeySource::Setting(Secret::new("7".repeat(64))));
     }
 
     #[test]

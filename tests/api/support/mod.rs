@@ -1,5 +1,6 @@
 //! Test support: a real gitpulse server on port 0 over its own fresh database.
 
+pub mod process;
 pub mod push;
 
 use fake_github::FakeGitHub;
