@@ -95,12 +95,17 @@ impl TokenCipher {
     }
 }
 
-/// 64 hex characters from the OS random generator.
-pub fn random_secret() -> String {
+/// A random 256-bit key from the OS random generator.
+pub fn random_key() -> [u8; 32] {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    bytes
+}
+
+/// 64 hex characters from the OS random generator.
+pub fn random_secret() -> String {
+    hex::encode(random_key())
 }
 
 #[cfg(test)]

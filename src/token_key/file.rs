@@ -77,6 +77,27 @@ pub fn create(path: &Path) -> Result<TokenCipher, KeyFileError> {
     }
 }
 
+/// Writes `text` (a key) to `<path>.new` atomically: a private temporary file renamed over it.
+pub fn write_pending(path: &Path, text: &str) -> Result<PathBuf, KeyFileError> {
+    let pending = pending_path(path);
+    let write_err = write_error(&pending);
+    create_private_dir(path)?;
+    let temp = temp_path(path);
+    let written = write_private(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, &pending))
+        .and_then(|()| sync_dir(&pending));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written.map_err(write_err)?;
+    Ok(pending)
+}
+
+/// Removes `<path>.new` (a rotation that did not commit).
+pub fn remove_pending(path: &Path) {
+    let _ = std::fs::remove_file(pending_path(path));
+}
+
 /// Moves `<path>.new` over `path`: the last step of a rotation.
 pub fn finish_pending(path: &Path) -> Result<(), KeyFileError> {
     std::fs::rename(pending_path(path), path)
@@ -168,6 +189,28 @@ mod tests {
             assert_eq!(mode(&path), 0o600);
             assert_eq!(mode(&dir.join("sub")), 0o700);
         }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_pending_key_replaces_the_file_when_finished() {
+        let dir = temp_dir();
+        let path = dir.join("token.key");
+        let old = create(&path).expect("created");
+        let new_text = random_secret();
+        let pending = write_pending(&path, &new_text).expect("pending");
+        assert_eq!(pending, dir.join("token.key.new"));
+        #[cfg(unix)]
+        assert_eq!(mode(&pending), 0o600);
+        let still = read(&path).expect("read").expect("exists");
+        assert_eq!(still.fingerprint(), old.fingerprint());
+        finish_pending(&path).expect("renamed");
+        let now = read(&path).expect("read").expect("exists");
+        let expected = TokenCipher::new(&parse_key(&new_text).expect("key"));
+        assert_eq!(now.fingerprint(), expected.fingerprint());
+        assert!(!pending.exists());
+        let leftovers = std::fs::read_dir(&dir).expect("dir").count();
+        assert_eq!(leftovers, 1, "no temporary files are left");
         let _ = std::fs::remove_dir_all(dir);
     }
 

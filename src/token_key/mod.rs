@@ -7,6 +7,7 @@
 //! Every check and change holds one advisory lock, so starts and rotations never interleave.
 
 mod file;
+pub mod rotate;
 
 use std::path::Path;
 

@@ -20,6 +20,7 @@ mod ops;
 mod poller;
 mod rate_limit;
 mod repositories;
+mod rotate_key;
 mod security;
 mod support;
 mod sync;
