@@ -129,9 +129,16 @@ mod tests {
         assert_eq!(paths.mirrors, Path::new("/srv/gitpulse/mirrors"));
         assert_eq!(paths.backups, Path::new("/srv/gitpulse/backups"));
         config.backup_dir = Some("/mnt/backups".into());
-        config.token_encryption_key = Some(Secret::new("7".repeat(64)));
+        config.pull_mirror_dir = Some("/var/cache/mirrors".into());
+        config.token_encryption_key_file = Some("/etc/gitpulse/key".into());
         let paths = config.data_paths().expect("resolved");
         assert_eq!(paths.backups, Path::new("/mnt/backups"));
+        assert_eq!(paths.mirrors, Path::new("/var/cache/mirrors"));
+        assert_eq!(paths.key, KeySource::File("/etc/gitpulse/key".into()));
+        config.data_dir = None;
+        assert!(config.data_paths().is_ok(), "every path is set explicitly");
+        config.token_encryption_key = Some(Secret::new("7".repeat(64)));
+        let paths = config.data_paths().expect("resolved");
         assert_eq!(paths.key, KeySource::Setting(Secret::new("7".repeat(64))));
     }
 
