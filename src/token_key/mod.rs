@@ -49,7 +49,7 @@ pub enum KeyCheckError {
          encrypted them"
     )]
     DecryptsNone { origin: String, count: usize },
-    #[error("invalid value for TOKEN_ENCRYPTION_KEY: {0}")]
+    #[error("TOKEN_ENCRYPTION_KEY: {0}")]
     Setting(String),
     #[error(transparent)]
     File(#[from] KeyFileError),

@@ -50,7 +50,7 @@ pub enum RotateError {
          --new-key-file PATH or NEW_TOKEN_ENCRYPTION_KEY"
     )]
     GenerateWithSetting,
-    #[error("invalid value for NEW_TOKEN_ENCRYPTION_KEY: {0}")]
+    #[error("NEW_TOKEN_ENCRYPTION_KEY: {0}")]
     NewKeySetting(String),
     #[error("there is no current key: {0} does not exist (gitpulse serve creates it)")]
     NoCurrentKey(String),
