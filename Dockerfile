@@ -14,13 +14,16 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates git curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --create-home --home-dir /var/lib/gitpulse gitpulse
+ && useradd --system --create-home --home-dir /var/lib/gitpulse gitpulse \
+ && install -d -m 0700 -o gitpulse -g gitpulse /data
 COPY --from=build /src/target/release/gitpulse /usr/local/bin/gitpulse
 USER gitpulse
 WORKDIR /var/lib/gitpulse
+# Every file gitpulse writes (the token encryption key, mirrors, backups) goes under /data.
 ENV LISTEN_ADDR=0.0.0.0:8080 \
-    BACKUP_DIR=/var/lib/gitpulse/backups \
+    DATA_DIR=/data \
     LOG_FORMAT=json
+VOLUME /data
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1

@@ -1,4 +1,5 @@
-//! Command line: `gitpulse [serve]`, `gitpulse migrate`, `gitpulse client init|test|sync`.
+//! Command line: `gitpulse [serve]`, `gitpulse migrate`, `gitpulse rotate-key`,
+//! `gitpulse client init|test|sync`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Re-encrypt every stored GitHub token with a new token encryption key (stop every
+    /// gitpulse server first).
+    RotateKey(crate::token_key::rotate::RotateKeyArgs),
     /// The push client: send local git history to a gitpulse server. Its settings are a
     /// YAML file: --config PATH, default ./repos.yaml (`gitpulse client init` writes one).
     #[command(subcommand)]
@@ -50,6 +54,13 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => crate::server::serve(config).await,
         Command::Migrate => migrate(&config).await,
+        Command::RotateKey(args) => {
+            let new_key = std::env::var("NEW_TOKEN_ENCRYPTION_KEY").ok();
+            return match crate::token_key::rotate::run(&config, &args, new_key).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            };
+        }
         Command::Client(_) => Ok(()),
     };
     match result {

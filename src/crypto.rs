@@ -1,20 +1,23 @@
 //! Encryption of stored OAuth tokens: AES-256-GCM, a fresh random 96-bit nonce per
 //! encryption, stored as `nonce || ciphertext+tag`.
 //!
-//! The key comes from `TOKEN_ENCRYPTION_KEY` (64 hex characters or base64 of 32 bytes); if
-//! unset it is read from `TOKEN_ENCRYPTION_KEY_FILE`, which is created once (mode 0600) when
-//! missing. It is never stored in the database: a database dump alone cannot reveal tokens.
+//! The key (64 hex characters or base64 of 32 bytes) is never stored in the database, so a
+//! database dump alone cannot reveal tokens; only its fingerprint is, a one-way hash that tells
+//! whether a key is the one that encrypted the stored tokens. Where the key comes from, and
+//! the checks at start, are in `token_key/`.
 
 use std::fmt;
-use std::io::Write;
-use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit, OsRng};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
 
 const NONCE_LEN: usize = 12;
+
+/// Separates the fingerprint from any other hash of the key.
+const FINGERPRINT_DOMAIN: &[u8] = b"gitpulse token encryption key fingerprint v1\0";
 
 /// Parses a 256-bit key written as 64 hex characters or as base64 of 32 bytes.
 pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
@@ -31,20 +34,11 @@ pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
         .map_err(|_| "expected 64 hex characters or base64 of 32 bytes (a 256-bit key)".into())
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("cannot read the token encryption key file {path}: {reason}")]
-    Read { path: String, reason: String },
-    #[error("cannot create the token encryption key file {path}: {reason}")]
-    Write { path: String, reason: String },
-    #[error("invalid token encryption key in {path}: {reason}")]
-    Invalid { path: String, reason: String },
-}
-
 /// Encrypts and decrypts stored tokens. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct TokenCipher {
     cipher: Aes256Gcm,
+    fingerprint: String,
 }
 
 impl fmt::Debug for TokenCipher {
@@ -59,28 +53,20 @@ pub struct DecryptError;
 
 impl TokenCipher {
     pub fn new(key: &[u8; 32]) -> Self {
+        let digest = Sha256::new()
+            .chain_update(FINGERPRINT_DOMAIN)
+            .chain_update(key)
+            .finalize();
         Self {
             cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key)),
+            fingerprint: hex::encode(digest),
         }
     }
 
-    /// The configured key, else the key file's (created with a random key if missing).
-    pub fn load(configured: Option<&str>, key_file: &Path) -> Result<Self, KeyError> {
-        let invalid = |reason: String| KeyError::Invalid {
-            path: key_file.display().to_string(),
-            reason,
-        };
-        if let Some(text) = configured {
-            // Already validated with the other settings; a failure here names the setting.
-            let key = parse_key(text).map_err(|reason| KeyError::Invalid {
-                path: "TOKEN_ENCRYPTION_KEY".into(),
-                reason,
-            })?;
-            return Ok(Self::new(&key));
-        }
-        let text = read_or_create_key_file(key_file)?;
-        let key = parse_key(&text).map_err(invalid)?;
-        Ok(Self::new(&key))
+    /// SHA-256 of a domain string and the key, in hex: stored in the database to recognise
+    /// the key, and shown (abbreviated) in errors. It reveals nothing about the key.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     pub fn encrypt(&self, plaintext: &str) -> Vec<u8> {
@@ -109,69 +95,17 @@ impl TokenCipher {
     }
 }
 
-/// Reads the key file, or writes a new random key to it. Concurrent starters agree: the
-/// new key is written to a private temporary file and hard-linked into place, which fails
-/// if another process won, in which case that process's key is read.
-fn read_or_create_key_file(path: &Path) -> Result<String, KeyError> {
-    let shown = || path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => return Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(KeyError::Read {
-                path: shown(),
-                reason: e.to_string(),
-            });
-        }
-    }
-    let write_err = |e: std::io::Error| KeyError::Write {
-        path: shown(),
-        reason: e.to_string(),
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-    }
-    let temp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
-    let key = random_secret();
-    let written = write_private(&temp, &key).and_then(|()| std::fs::hard_link(&temp, path));
-    let _ = std::fs::remove_file(&temp);
-    match written {
-        Ok(()) => {
-            tracing::warn!(
-                path = %shown(),
-                "generated a new token encryption key; back this file up (without it stored GitHub tokens cannot be decrypted)"
-            );
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path)
-            .map_err(|e| KeyError::Read {
-                path: shown(),
-                reason: e.to_string(),
-            }),
-        Err(e) => Err(write_err(e)),
-    }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+/// A random 256-bit key from the OS random generator.
+pub fn random_key() -> [u8; 32] {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
 }
 
 /// 64 hex characters from the OS random generator.
 pub fn random_secret() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    hex::encode(random_key())
 }
 
 #[cfg(test)]
@@ -215,22 +149,13 @@ mod tests {
     }
 
     #[test]
-    fn key_file_is_created_once_and_private() {
-        let dir = std::env::temp_dir().join(format!("gitpulse-key-{}", uuid::Uuid::new_v4()));
-        let path = dir.join("sub/token.key");
-        let first = read_or_create_key_file(&path).expect("created");
-        let again = read_or_create_key_file(&path).expect("read");
-        assert_eq!(first.trim(), again.trim());
-        assert!(parse_key(&again).is_ok());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path)
-                .expect("exists")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        let _ = std::fs::remove_dir_all(dir);
+    fn the_fingerprint_tells_keys_apart_without_showing_them() {
+        let key = [3u8; 32];
+        let a = TokenCipher::new(&key);
+        assert_eq!(a.fingerprint(), TokenCipher::new(&key).fingerprint());
+        assert_ne!(a.fingerprint(), TokenCipher::new(&[4u8; 32]).fingerprint());
+        assert_eq!(a.fingerprint().len(), 64);
+        assert!(!a.fingerprint().contains(&hex::encode(key)));
+        assert_eq!(format!("{a:?}"), "TokenCipher([redacted])");
     }
 }

@@ -27,6 +27,7 @@ mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod token_key;
 
 pub use http::app;
 pub use server::{StartupError, launch, shutdown_signal, start};

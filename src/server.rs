@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, DataPaths};
 use crate::db::{self, DbError};
 use crate::state::AppState;
 
@@ -22,6 +22,8 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    TokenKey(#[from] crate::token_key::KeyCheckError),
     #[error("cannot listen on {addr}: {reason}")]
     Bind {
         addr: SocketAddr,
@@ -31,15 +33,33 @@ pub enum StartupError {
     Serve(std::io::Error),
 }
 
-/// Connects to (and creates, and migrates) the database, then builds the state.
+/// Connects to (and creates, and migrates) the database, then checks the token key and
+/// builds the state.
 pub async fn start(config: Config) -> Result<AppState, StartupError> {
+    let paths = config.data_paths()?;
+    let pool = connect(&config).await?;
+    build(config, paths, pool).await
+}
+
+/// Connects to (and creates, and migrates) the database.
+async fn connect(config: &Config) -> Result<sqlx::PgPool, StartupError> {
     let pool = db::connect(
         config.database_url.expose(),
         config.database_max_connections,
     )
     .await?;
     db::migrate(&pool).await?;
-    Ok(AppState::new(config, pool).await?)
+    Ok(pool)
+}
+
+/// The first step that may write files (the key file): every check comes before it.
+async fn build(
+    config: Config,
+    paths: DataPaths,
+    pool: sqlx::PgPool,
+) -> Result<AppState, StartupError> {
+    let cipher = crate::token_key::load(&pool, &paths.key).await?;
+    Ok(AppState::new(config, paths, pool, cipher).await?)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then gives in-flight requests
@@ -75,15 +95,19 @@ pub async fn launch(
     Ok(())
 }
 
-/// Binds `config.listen_addr` and serves until SIGINT or SIGTERM.
+/// Binds `config.listen_addr` and serves until SIGINT or SIGTERM. A start that fails (bad
+/// settings, no database, the port taken, the wrong key) writes no file: the port is bound
+/// before the key file or any directory is created.
 pub async fn serve(config: Config) -> Result<(), StartupError> {
     let addr = config.listen_addr;
     // Signals that arrive from here on stop the server gracefully.
     let shutdown = shutdown_signal();
-    let state = start(config).await?;
+    let paths = config.data_paths()?;
+    let pool = connect(&config).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|reason| StartupError::Bind { addr, reason })?;
+    let state = build(config, paths, pool).await?;
     let bound = listener
         .local_addr()
         .map_err(|reason| StartupError::Bind { addr, reason })?;

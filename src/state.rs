@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::{ApiKeyAuth, JwtKeys};
-use crate::config::Config;
+use crate::config::{Config, DataPaths};
 use crate::crypto::TokenCipher;
 use crate::event_stats::cache::StatsAnswers;
 use crate::github::GitHubClient;
@@ -17,6 +17,8 @@ use crate::metrics::Metrics;
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
+    /// Where files go (`DATA_DIR` and the paths derived from it).
+    pub paths: Arc<DataPaths>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<Metrics>,
     pub github: Arc<GitHubClient>,
@@ -39,8 +41,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state over a migrated pool, loading or creating the shared JWT key.
-    pub async fn new(config: Config, db: PgPool) -> Result<Self, StateError> {
+    /// Builds the state over a migrated pool with the checked token key (`token_key::load`),
+    /// loading or creating the shared JWT key.
+    pub async fn new(
+        config: Config,
+        paths: DataPaths,
+        db: PgPool,
+        token_cipher: TokenCipher,
+    ) -> Result<Self, StateError> {
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose().to_string(),
             None => {
@@ -55,15 +63,12 @@ impl AppState {
         let jwt = JwtKeys::new(secret.as_bytes(), config.access_token_expire_minutes);
         let metrics = Arc::new(Metrics::default());
         let github = GitHubClient::new(&config, metrics.clone()).map_err(StateError::HttpClient)?;
-        let token_cipher = TokenCipher::load(
-            config.token_encryption_key.as_ref().map(|k| k.expose()),
-            &config.token_encryption_key_file,
-        )?;
         let git_permits = Arc::new(tokio::sync::Semaphore::new(config.git_max_concurrency));
         Ok(Self {
             git_permits,
             db,
             config: Arc::new(config),
+            paths: Arc::new(paths),
             jwt: Arc::new(jwt),
             metrics,
             github: Arc::new(github),
@@ -83,6 +88,4 @@ pub enum StateError {
     Settings(#[from] sqlx::Error),
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(reqwest::Error),
-    #[error(transparent)]
-    TokenKey(#[from] crate::crypto::KeyError),
 }

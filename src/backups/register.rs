@@ -56,11 +56,7 @@ pub async fn register(
         }]));
     }
     let storage_dir = storage_dir(user_id, input.company_id);
-    let layout = Layout::at(
-        &state.config.backup_dir,
-        &storage_dir,
-        input.repository_name,
-    );
+    let layout = Layout::at(&state.paths.backups, &storage_dir, input.repository_name);
     let permit = git_permit(state).await?;
     let partial = clone_partial(&layout, &input.remote, state.config.git_timeout()).await?;
     drop(permit);

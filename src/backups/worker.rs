@@ -85,11 +85,7 @@ type Outcome = Result<(u64, String), String>;
 
 async fn finish(state: &AppState, job: &Job, outcome: Outcome) {
     let keep = i64::from(state.config.backup_keep);
-    let layout = Layout::at(
-        &state.config.backup_dir,
-        &job.storage_dir,
-        &job.repository_name,
-    );
+    let layout = Layout::at(&state.paths.backups, &job.storage_dir, &job.repository_name);
     match outcome {
         Ok((size, sha256)) => {
             let size = i64::try_from(size).unwrap_or(i64::MAX);
@@ -131,12 +127,13 @@ async fn remove_archive(layout: &Layout, name: &str) {
 /// Fetches the mirror (cloning it again if it is gone) and writes the archive.
 async fn back_up(state: &AppState, job: &Job, cancelled: Arc<AtomicBool>) -> Outcome {
     let config = &state.config;
-    let hide_dir =
-        |message: String| message.replace(&config.backup_dir.display().to_string(), "<BACKUP_DIR>");
+    let hide_dir = |message: String| {
+        message.replace(&state.paths.backups.display().to_string(), "<BACKUP_DIR>")
+    };
     let remote = backups::url_policy(config)
         .check(&job.repository_url)
         .map_err(|e| format!("The repository URL is no longer allowed: it {e}"))?;
-    let layout = Layout::at(&config.backup_dir, &job.storage_dir, &job.repository_name);
+    let layout = Layout::at(&state.paths.backups, &job.storage_dir, &job.repository_name);
     let mirror = layout.mirror_dir();
     // Waits for a git permit (GIT_MAX_CONCURRENCY); the lease is renewed meanwhile.
     let permit = state

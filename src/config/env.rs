@@ -13,9 +13,8 @@ impl Config {
         macro_rules! set {
             ($field:ident, $name:literal, $parse:expr) => {
                 if let Some(raw) = get($name) {
-                    self.$field = $parse(raw.trim()).map_err(|e: String| {
-                        ConfigError(format!("invalid value for {}: {e}", $name))
-                    })?;
+                    self.$field = $parse(raw.trim())
+                        .map_err(|e: String| ConfigError(format!("{}: {e}", $name)))?;
                 }
             };
         }
@@ -30,6 +29,7 @@ impl Config {
             parse
         );
         set!(max_body_bytes, "MAX_BODY_BYTES", parse);
+        set!(data_dir, "DATA_DIR", path);
         set!(github_api_url, "GITHUB_API_URL", text);
         set!(github_web_url, "GITHUB_WEB_URL", text);
         set!(github_tokens, "GITHUB_TOKENS", |v: &str| Ok(list(v)
@@ -49,11 +49,7 @@ impl Config {
             .map(Some));
         set!(token_encryption_key, "TOKEN_ENCRYPTION_KEY", |v| secret(v)
             .map(Some));
-        set!(
-            token_encryption_key_file,
-            "TOKEN_ENCRYPTION_KEY_FILE",
-            |v: &str| Ok(PathBuf::from(v))
-        );
+        set!(token_encryption_key_file, "TOKEN_ENCRYPTION_KEY_FILE", path);
         set!(scheduler_enabled, "SCHEDULER_ENABLED", boolean);
         set!(
             events_poll_interval_secs,
@@ -66,9 +62,7 @@ impl Config {
         set!(stats_interval_secs, "STATS_INTERVAL_SECS", |v| parse(v)
             .map(Some));
         set!(pull_sync_interval_secs, "PULL_SYNC_INTERVAL_SECS", parse);
-        set!(pull_mirror_dir, "PULL_MIRROR_DIR", |v: &str| Ok(
-            PathBuf::from(v)
-        ));
+        set!(pull_mirror_dir, "PULL_MIRROR_DIR", path);
         set!(rate_limit_enabled, "RATE_LIMIT_ENABLED", boolean);
         set!(rate_limit_per_hour, "RATE_LIMIT_PER_HOUR", parse);
         set!(rate_limit_per_day, "RATE_LIMIT_PER_DAY", parse);
@@ -77,7 +71,7 @@ impl Config {
             "SYNC_RATE_LIMIT_PER_MINUTE",
             parse
         );
-        set!(backup_dir, "BACKUP_DIR", |v: &str| Ok(PathBuf::from(v)));
+        set!(backup_dir, "BACKUP_DIR", path);
         set!(backup_keep, "BACKUP_KEEP", parse);
         set!(backup_allowed_hosts, "BACKUP_ALLOWED_HOSTS", |v| Ok(list(
             v
@@ -100,7 +94,11 @@ fn parse<T: FromStr>(raw: &str) -> Result<T, String>
 where
     T::Err: fmt::Display,
 {
-    raw.parse::<T>().map_err(|e| format!("`{raw}`: {e}"))
+    raw.parse::<T>().map_err(|e| format!("{e} (got `{raw}`)"))
+}
+
+fn path(raw: &str) -> Result<Option<PathBuf>, String> {
+    Ok(Some(PathBuf::from(raw)))
 }
 
 fn text(raw: &str) -> Result<String, String> {

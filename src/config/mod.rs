@@ -11,9 +11,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod env;
+mod file;
+mod paths;
 mod validate;
 
-use env::one_line;
+pub use paths::{DataPaths, KEY_FILE_NAME, KeySource, default_data_dir};
 
 /// A string that must never be printed: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
@@ -64,6 +66,9 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     pub access_token_expire_minutes: i64,
     pub max_body_bytes: usize,
+    /// Where every file gitpulse writes goes unless its own setting says otherwise
+    /// (`paths.rs`); `load` fills in the default.
+    pub data_dir: Option<PathBuf>,
 
     pub github_api_url: String,
     pub github_web_url: String,
@@ -73,7 +78,7 @@ pub struct Config {
     pub github_client_id: Option<String>,
     pub github_client_secret: Option<Secret>,
     pub token_encryption_key: Option<Secret>,
-    pub token_encryption_key_file: PathBuf,
+    pub token_encryption_key_file: Option<PathBuf>,
 
     pub scheduler_enabled: bool,
     pub events_poll_interval_secs: u64,
@@ -84,14 +89,14 @@ pub struct Config {
     pub daily_stats_at: String,
     pub stats_interval_secs: Option<u64>,
     pub pull_sync_interval_secs: u64,
-    pub pull_mirror_dir: PathBuf,
+    pub pull_mirror_dir: Option<PathBuf>,
 
     pub rate_limit_enabled: bool,
     pub rate_limit_per_hour: u32,
     pub rate_limit_per_day: u32,
     pub sync_rate_limit_per_minute: u32,
 
-    pub backup_dir: PathBuf,
+    pub backup_dir: Option<PathBuf>,
     pub backup_keep: u32,
     pub backup_allowed_hosts: Vec<String>,
     pub backup_allow_local: bool,
@@ -115,6 +120,7 @@ impl Default for Config {
             jwt_secret: None,
             access_token_expire_minutes: 60,
             max_body_bytes: 4 * 1024 * 1024,
+            data_dir: None,
             github_api_url: "https://api.github.com".into(),
             github_web_url: "https://github.com".into(),
             github_tokens: Vec::new(),
@@ -123,7 +129,7 @@ impl Default for Config {
             github_client_id: None,
             github_client_secret: None,
             token_encryption_key: None,
-            token_encryption_key_file: PathBuf::from("./data/token-encryption.key"),
+            token_encryption_key_file: None,
             scheduler_enabled: true,
             events_poll_interval_secs: 300,
             events_keep_per_repo: 500,
@@ -131,12 +137,12 @@ impl Default for Config {
             daily_stats_at: "00:10".into(),
             stats_interval_secs: None,
             pull_sync_interval_secs: 300,
-            pull_mirror_dir: PathBuf::from("./data/mirrors"),
+            pull_mirror_dir: None,
             rate_limit_enabled: true,
             rate_limit_per_hour: 1000,
             rate_limit_per_day: 10_000,
             sync_rate_limit_per_minute: 100,
-            backup_dir: PathBuf::from("./data/backups"),
+            backup_dir: None,
             backup_keep: 30,
             backup_allowed_hosts: vec!["github.com".into()],
             backup_allow_local: false,
@@ -154,6 +160,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &redact_url(self.database_url.expose()))
             .field("listen_addr", &self.listen_addr)
+            .field("data_dir", &self.data_dir)
             .field("public_url", &self.public_url())
             .field("github_api_url", &self.github_api_url)
             .field("github_web_url", &self.github_web_url)
@@ -179,7 +186,8 @@ pub fn redact_url(url: &str) -> String {
 
 impl Config {
     /// Loads the settings the way `gitpulse serve` does: defaults, then the TOML file
-    /// (`path`, else `GITPULSE_CONFIG`, else `./config.toml` if present), then the environment.
+    /// (`path`, else `GITPULSE_CONFIG`, else `./config.toml` if present), then the environment;
+    /// an unset `DATA_DIR` becomes `$XDG_DATA_HOME/gitpulse` or `$HOME/.local/share/gitpulse`.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let env = |name: &str| std::env::var(name).ok();
         let file = match path {
@@ -194,19 +202,11 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(env)?;
+        if config.data_dir.is_none() {
+            config.data_dir = default_data_dir(env);
+        }
         config.validate()?;
         Ok(config)
-    }
-
-    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-        Self::from_toml(&text)
-            .map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))
-    }
-
-    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(one_line(e.message())))
     }
 
     /// How long one git command may run (`GIT_TIMEOUT_SECS`).

@@ -5,8 +5,7 @@ use super::{Config, ConfigError, parse_hh_mm};
 impl Config {
     /// Checks the relations between settings that parsing alone cannot see.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fail =
-            |key: &str, why: &str| Err(ConfigError(format!("invalid value for {key}: {why}")));
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
         let url = self.database_url.expose();
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return fail("DATABASE_URL", "expected a postgres:// URL");
@@ -90,6 +89,6 @@ impl Config {
                 return fail("FRONTEND_URLS", &why);
             }
         }
-        Ok(())
+        self.validate_paths()
     }
 }

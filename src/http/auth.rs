@@ -173,7 +173,7 @@ async fn delete_me(
             }
         }
     }
-    let removed = account::delete(&state.db, &state.config.backup_dir, user.id, ip.as_deref())
+    let removed = account::delete(&state.db, &state.paths.backups, user.id, ip.as_deref())
         .await?
         .ok_or_else(|| {
             AppError::Unauthorized("The account of this token no longer exists".into())

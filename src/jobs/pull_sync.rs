@@ -76,7 +76,7 @@ async fn pull_one(state: &AppState, target: &PullTarget) -> Result<(), String> {
     let remote = git::UrlPolicy::from_config(config)
         .check(url)
         .map_err(|why| format!("remote_url refused: {why}"))?;
-    let mirror = mirror_path(&config.pull_mirror_dir, target.id, url);
+    let mirror = mirror_path(&state.paths.mirrors, target.id, url);
     let timeout = config.git_timeout();
     // Waits for a git permit (GIT_MAX_CONCURRENCY), released once the fetch is done.
     let permit = state

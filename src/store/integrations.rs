@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::data::COLLECTIONS;
 
@@ -194,6 +194,40 @@ pub async fn remove(db: &PgPool, id: i64) -> Result<Option<Vec<(String, i64)>>, 
         .collect();
     ordered.retain(|(_, n)| *n > 0);
     Ok(Some(ordered))
+}
+
+/// How many encrypted tokens are stored (one per integration).
+pub async fn count_tokens(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from github_integrations")
+        .fetch_one(conn)
+        .await
+}
+
+/// Every stored token as (integration id, ciphertext), locked until the transaction ends.
+pub async fn tokens_for_update(
+    conn: &mut PgConnection,
+) -> Result<Vec<(i64, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as("select id, token_ciphertext from github_integrations order by id for update")
+        .fetch_all(conn)
+        .await
+}
+
+/// Replaces the tokens of integrations `ids` with `ciphertexts` (same order), in one statement.
+pub async fn replace_tokens(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    ciphertexts: &[Vec<u8>],
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update github_integrations g set token_ciphertext = t.ciphertext
+         from unnest($1::bigint[], $2::bytea[]) as t (id, ciphertext)
+         where g.id = t.id",
+    )
+    .bind(ids)
+    .bind(ciphertexts)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The stored ETag and time cursor of one list.

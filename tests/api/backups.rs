@@ -124,7 +124,7 @@ impl Setup {
         let dir = backups.0.clone();
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
         let app = TestApp::spawn_with(move |c| {
-            c.backup_dir = dir;
+            c.backup_dir = Some(dir);
             c.backup_allow_local = true;
             c.backup_keep = keep;
             c.backup_allowed_hosts.extend(hosts);
@@ -713,7 +713,7 @@ async fn local_urls_need_the_setting() {
     let work = TempDir::new("repos");
     let source = source_repository(&work.0);
     let dir = backups.0.clone();
-    let app = TestApp::spawn_with(move |c| c.backup_dir = dir).await;
+    let app = TestApp::spawn_with(move |c| c.backup_dir = Some(dir)).await;
     let token = app.register("alice").await;
     for url in [
         format!("file://{}", source.display()),
@@ -1083,7 +1083,7 @@ async fn the_webhook_is_not_rate_limited_per_user() {
     let source = source_repository(&work.0);
     let dir = backups.0.clone();
     let app = TestApp::spawn_with(move |c| {
-        c.backup_dir = dir;
+        c.backup_dir = Some(dir);
         c.backup_allow_local = true;
         c.rate_limit_enabled = true;
         c.rate_limit_per_hour = 2;

@@ -2,35 +2,28 @@
 //! `migrate` works; `serve` stops cleanly on SIGTERM.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-use crate::support::{database_url, drop_database, fresh_database_name};
+use crate::support::process::{self, DroppedAtEnd, TempDir, assert_setup_error, serve_in};
+use crate::support::{database_url, fresh_database_name};
+
+/// A fixed key: no key file is written, and nothing else into the data directory.
+fn fixed_key_env<'a>(data_dir: &'a str, env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("TOKEN_ENCRYPTION_KEY", KEY), ("DATA_DIR", data_dir)];
+    all.extend_from_slice(env);
+    all
+}
+
+const KEY: &str = "7777777777777777777777777777777777777777777777777777777777777777";
 
 fn gitpulse(args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gitpulse"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        // A fixed key: no key file is written into the working directory.
-        .env("TOKEN_ENCRYPTION_KEY", "7".repeat(64));
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command
+    let unused = std::env::temp_dir().join(format!("gitpulse-cli-unused-{}", uuid::Uuid::new_v4()));
+    let unused = unused.to_str().expect("utf-8").to_string();
+    process::gitpulse(args, &fixed_key_env(&unused, env))
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     gitpulse(args, env).output().expect("gitpulse runs")
-}
-
-fn assert_setup_error(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
@@ -52,6 +45,12 @@ fn bad_settings_exit_with_code_2_naming_the_setting() {
     .expect("write");
     let output = run(&["--config", file.to_str().expect("utf-8")], &[]);
     assert_setup_error(&output, "poll_everything");
+
+    std::fs::write(&file, "backup_keep = 3\nlisten_addr = 5\n").expect("write");
+    let output = run(&["--config", file.to_str().expect("utf-8")], &[]);
+    assert_setup_error(&output, "listen_addr: invalid type: integer `5`");
+    let output = run(&["migrate"], &[("LISTEN_ADDR", "nope")]);
+    assert_setup_error(&output, "LISTEN_ADDR: invalid socket address syntax");
 
     let output = run(&["--config", "/nonexistent/gitpulse.toml"], &[]);
     assert_setup_error(&output, "/nonexistent/gitpulse.toml");
@@ -103,61 +102,13 @@ fn serve_stops_gracefully_on_sigterm() {
     let name = fresh_database_name();
     let _cleanup = DroppedAtEnd(name.clone());
     let url = database_url(&name);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = gitpulse(
-        &["serve"],
-        &[("DATABASE_URL", &url), ("LISTEN_ADDR", &addr)],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn");
-    let started = Instant::now();
-    let ready = loop {
-        if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
-            let _ = stream.write_all(b"GET /readyz HTTP/1.0\r\n\r\n");
-            break true;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            break false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(ready, "server did not start listening");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "did not stop within 15 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = child.wait_with_output().expect("output");
+    let dir = TempDir::new();
+    let data_dir = dir.0.join("data");
+    let data_dir = data_dir.to_str().expect("utf-8");
+    let output = serve_in(&dir.0, &fixed_key_env(data_dir, &[("DATABASE_URL", &url)])).stopped();
     let log = String::from_utf8_lossy(&output.stdout);
-    assert!(exit.success(), "exit {exit:?}: {log}");
     assert!(
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"
     );
-}
-
-/// Drops the test's database when the test ends, passed or failed.
-struct DroppedAtEnd(String);
-
-impl Drop for DroppedAtEnd {
-    fn drop(&mut self) {
-        drop_database(&self.0);
-    }
 }

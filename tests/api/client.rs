@@ -388,7 +388,7 @@ async fn pull_repositories_pick_up_new_commits_without_a_client() {
     let app = TestApp::spawn_with(move |c| {
         c.backup_allow_local = true;
         c.pull_sync_interval_secs = 1;
-        c.pull_mirror_dir = mirror_dir;
+        c.pull_mirror_dir = Some(mirror_dir);
     })
     .await;
     let jwt = app.register("alice").await;
@@ -436,7 +436,7 @@ async fn run_due_syncs_each_due_pull_repository_once() {
     let app = TestApp::spawn_with(move |c| {
         c.backup_allow_local = true;
         c.pull_sync_interval_secs = 3600;
-        c.pull_mirror_dir = mirror_dir;
+        c.pull_mirror_dir = Some(mirror_dir);
     })
     .await;
     let (jwt, _project, repo) = user_with_repo(&app, "alice").await;

@@ -117,7 +117,7 @@ async fn slow_clones_hold_no_database_connection_and_the_git_limit_answers_503()
     let backups = TempDir::new();
     let dir = backups.0.clone();
     let app = TestApp::spawn_with(move |c| {
-        c.backup_dir = dir;
+        c.backup_dir = Some(dir);
         c.backup_allow_local = true;
         c.backup_allowed_hosts = vec!["127.0.0.1".into()];
         // Fewer connections than clones in flight: a clone holding one would starve
@@ -270,7 +270,7 @@ async fn git_never_follows_a_redirect() {
     let backups = TempDir::new();
     let dir = backups.0.clone();
     let app = TestApp::spawn_with(move |c| {
-        c.backup_dir = dir;
+        c.backup_dir = Some(dir);
         // Local remotes allowed, so only the redirect rule can stop the second request.
         c.backup_allow_local = true;
         c.backup_allowed_hosts = vec!["127.0.0.1".into()];
@@ -311,7 +311,7 @@ async fn local_addresses_are_refused_with_the_reason() {
     let backups = TempDir::new();
     let dir = backups.0.clone();
     let app = TestApp::spawn_with(move |c| {
-        c.backup_dir = dir;
+        c.backup_dir = Some(dir);
         c.backup_allowed_hosts = vec!["github.com".into(), "localhost".into()];
     })
     .await;

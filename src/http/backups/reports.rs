@@ -227,8 +227,8 @@ pub(super) async fn download_archive(
         store::find_archive(&state.db, auth.user_id, backup_id)
             .await?
             .ok_or_else(missing)?;
-    let path = Layout::at(&state.config.backup_dir, &storage_dir, &repository_name)
-        .archive(&zip_file_name);
+    let path =
+        Layout::at(&state.paths.backups, &storage_dir, &repository_name).archive(&zip_file_name);
     let file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

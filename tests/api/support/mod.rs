@@ -1,5 +1,6 @@
 //! Test support: a real gitpulse server on port 0 over its own fresh database.
 
+pub mod process;
 pub mod push;
 
 use fake_github::FakeGitHub;
@@ -31,10 +32,17 @@ pub fn fresh_database_name() -> String {
     format!("gitpulse_test_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Settings for tests: a fresh database, a fixed token encryption key, limits off.
+/// The data directory of the test over `database` (created only if something is written).
+pub fn test_data_dir(database: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("gitpulse-data-{database}"))
+}
+
+/// Settings for tests: a fresh database and data directory, a fixed token encryption key,
+/// limits off.
 pub fn test_config(database: &str) -> Config {
     Config {
         database_url: Secret::new(database_url(database)),
+        data_dir: Some(test_data_dir(database)),
         database_max_connections: 5,
         rate_limit_enabled: false,
         // A fixed key, so no test writes a key file into the working directory.
@@ -173,6 +181,7 @@ impl Drop for TestApp {
         self.state.shutdown.cancel();
         if self.owns_database {
             drop_database(&self.database);
+            let _ = std::fs::remove_dir_all(test_data_dir(&self.database));
         }
     }
 }
