@@ -9,8 +9,9 @@ use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::budget::Budget;
 use super::http::{error_json, error_with_headers, put};
-use super::state::{Budget, State};
+use super::state::State;
 use crate::types::{Fault, RecordedRequest};
 
 const PRIMARY_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";

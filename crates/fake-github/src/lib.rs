@@ -17,8 +17,10 @@
 //! Layout: `server.rs` is the running fake (`FakeGitHub`), `types.rs` the values tests hand
 //! it (`FakeEvent`, `Fault`, `RecordedRequest`); `state.rs` holds the data and the seeding operations, `fixtures.rs` renders JSON,
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
-//! middleware (faults, rate limits, request log in `log.rs`) and `routes.rs` the router and handlers.
+//! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
+//! router and handlers.
 
+mod budget;
 mod fixtures;
 mod graphql;
 mod http;
