@@ -18,7 +18,8 @@
 //! it (`FakeEvent`, `Fault`, `RecordedRequest`); `state.rs` holds the data and the seeding operations, `fixtures.rs` renders JSON,
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
 //! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
-//! router and handlers.
+//! router and handlers. Beside them: `integration.rs` (what "Sign in with GitHub" syncs),
+//! `oauth.rs` (the OAuth web flow) and `graphql.rs`.
 
 mod budget;
 mod fixtures;
@@ -27,6 +28,7 @@ mod http;
 mod integration;
 mod layer;
 mod log;
+mod oauth;
 mod routes;
 mod server;
 mod state;

@@ -78,6 +78,7 @@ pub(crate) struct State {
     pub base_url: String,
     pub log: RequestLog,
     pub(crate) integration: super::integration::IntegrationData,
+    pub(crate) oauth: super::oauth::OAuthData,
     inner: Mutex<Inner>,
 }
 
@@ -133,6 +134,7 @@ impl State {
             base_url,
             log: RequestLog::default(),
             integration: Default::default(),
+            oauth: Default::default(),
             inner: Mutex::new(Inner {
                 users: BTreeMap::new(),
                 repos: BTreeMap::new(),
