@@ -19,7 +19,7 @@
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
 //! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
 //! router and handlers. Beside them: `integration.rs` (what "Sign in with GitHub" syncs),
-//! `oauth.rs` (the OAuth web flow) and `graphql.rs`.
+//! `oauth.rs` (the OAuth web flow), `graphql.rs` and `star_history.rs` (weekly star gains).
 
 mod budget;
 mod fixtures;
@@ -31,6 +31,7 @@ mod log;
 mod oauth;
 mod routes;
 mod server;
+mod star_history;
 mod state;
 mod types;
 

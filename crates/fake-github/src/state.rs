@@ -79,6 +79,7 @@ pub(crate) struct State {
     pub log: RequestLog,
     pub(crate) integration: super::integration::IntegrationData,
     pub(crate) oauth: super::oauth::OAuthData,
+    pub(crate) star_history: super::star_history::StarHistory,
     inner: Mutex<Inner>,
 }
 
@@ -135,6 +136,7 @@ impl State {
             log: RequestLog::default(),
             integration: Default::default(),
             oauth: Default::default(),
+            star_history: Default::default(),
             inner: Mutex::new(Inner {
                 users: BTreeMap::new(),
                 repos: BTreeMap::new(),

@@ -1,6 +1,7 @@
-//! Real HTTP against the pieces the standalone binary's demo relies on: the auto-approving
-//! OAuth authorize step.
+//! Real HTTP against the pieces the standalone binary's demo relies on: the star history and
+//! the auto-approving OAuth authorize step.
 
+use chrono::{Duration, NaiveDate};
 use fake_github::FakeGitHub;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
@@ -32,6 +33,102 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .headers()
         .get(name)
         .map(|v| v.to_str().expect("ascii").to_string())
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("date")
+}
+
+#[tokio::test]
+async fn star_history_pages_weeks_newest_first() {
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("octocat", "Hello-World");
+    gh.add_repo("octocat", "quiet");
+    // 2026-01-04 is a Sunday: 35 weeks, 2 stars on the first day of each, 1 on its Wednesday.
+    let first = day("2026-01-04");
+    let gains: Vec<(NaiveDate, i64)> = (0..35)
+        .flat_map(|w| {
+            let sunday = first + Duration::weeks(w);
+            [(sunday, 2), (sunday + Duration::days(3), 1)]
+        })
+        .collect();
+    gh.set_star_history("octocat", "Hello-World", gains);
+    gh.add_star_gain("octocat", "Hello-World", first, 4);
+
+    let path = "/repos/octocat/Hello-World/stargazers/history";
+    let response = get(&gh, path, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let base = format!("{}{path}", gh.url());
+    assert_eq!(
+        header(&response, "link").expect("link"),
+        format!("<{base}?page=2>; rel=\"next\", <{base}?page=2>; rel=\"last\"")
+    );
+    let etag = header(&response, "etag").expect("etag");
+    let weeks: Vec<Value> = response.json().await.expect("json");
+    assert_eq!(weeks.len(), 30, "30 weeks by default");
+    let newest = first + Duration::weeks(34);
+    let unix = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("t").and_utc().timestamp();
+    assert_eq!(weeks[0]["week"], unix(newest));
+    assert_eq!(weeks[0]["days"], serde_json::json!([2, 0, 0, 1, 0, 0, 0]));
+    assert_eq!(weeks[0]["total"], 3);
+    assert_eq!(weeks[1]["week"], unix(newest - Duration::weeks(1)));
+
+    let last: Vec<Value> = json(&gh, &format!("{path}?page=2"), None)
+        .await
+        .as_array()
+        .cloned()
+        .expect("array");
+    assert_eq!(last.len(), 5);
+    assert_eq!(last[4]["week"], unix(first));
+    assert_eq!(last[4]["total"], 7, "a day named twice adds up");
+
+    let clamped = json(&gh, &format!("{path}?per_page=100"), None).await;
+    assert_eq!(
+        clamped.as_array().map(Vec::len),
+        Some(30),
+        "at most 30 per page"
+    );
+    let small = get(&gh, &format!("{path}?per_page=10&page=2"), None).await;
+    assert_eq!(
+        header(&small, "link").expect("link"),
+        format!(
+            "<{base}?per_page=10&page=1>; rel=\"prev\", <{base}?per_page=10&page=3>; rel=\"next\", \
+             <{base}?per_page=10&page=4>; rel=\"last\", <{base}?per_page=10&page=1>; rel=\"first\""
+        )
+    );
+    assert_eq!(
+        get(&gh, &format!("{path}?page=100"), None).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&gh, &format!("{path}?page=101"), None).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let unchanged = client()
+        .get(format!("{}{path}", gh.url()))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    gh.add_star_gain("octocat", "Hello-World", newest, 1);
+    let changed = client()
+        .get(format!("{}{path}", gh.url()))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        changed.status(),
+        StatusCode::OK,
+        "a new star changes the ETag"
+    );
+
+    let quiet = json(&gh, "/repos/octocat/quiet/stargazers/history", None).await;
+    assert_eq!(quiet, serde_json::json!([]));
+    let unknown = get(&gh, "/repos/octocat/ghost/stargazers/history", None).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
