@@ -19,9 +19,11 @@
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
 //! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
 //! router and handlers. Beside them: `integration.rs` (what "Sign in with GitHub" syncs),
-//! `oauth.rs` (the OAuth web flow), `graphql.rs` and `star_history.rs` (weekly star gains).
+//! `oauth.rs` (the OAuth web flow), `graphql.rs`, `star_history.rs` (weekly star gains) and
+//! `demo.rs` (the demo world of the standalone binary).
 
 mod budget;
+mod demo;
 mod fixtures;
 mod graphql;
 mod http;
@@ -35,5 +37,6 @@ mod star_history;
 mod state;
 mod types;
 
+pub use demo::{DEMO_LOGIN, DemoRepo};
 pub use server::FakeGitHub;
 pub use types::{FakeEvent, Fault, RecordedRequest};

@@ -1,8 +1,8 @@
-//! Real HTTP against the pieces the standalone binary's demo relies on: the star history and
-//! the auto-approving OAuth authorize step.
+//! Real HTTP against the pieces the standalone binary's demo relies on: the star history,
+//! the auto-approving OAuth authorize step, and the demo world itself.
 
 use chrono::{Duration, NaiveDate};
-use fake_github::FakeGitHub;
+use fake_github::{DEMO_LOGIN, FakeGitHub};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -226,4 +226,63 @@ async fn authorize_as_redirects_back_with_a_code_that_works_once() {
         let body: Value = refused.json().await.expect("json");
         assert_eq!(body["message"], problem, "{query}");
     }
+}
+
+#[tokio::test]
+async fn the_demo_world_fills_every_list_a_sign_in_reads() {
+    let gh = FakeGitHub::start().await;
+    let repos = gh.seed_demo_world(2);
+    assert!(
+        repos
+            .iter()
+            .any(|r| r.owner == "demo" && r.name == "repo-1")
+    );
+    gh.set_authorize_as(DEMO_LOGIN);
+    let response = get(
+        &gh,
+        "/login/oauth/authorize?client_id=c&redirect_uri=http://app.test/cb",
+        None,
+    )
+    .await;
+    let location = header(&response, "location").expect("location");
+    let code = location.rsplit_once("code=").expect("code").1.to_string();
+    let token = exchange(&gh, &code).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let token = Some(token.as_str());
+    let count = |v: &Value| v.as_array().map_or(0, Vec::len);
+
+    let orgs = json(&gh, "/user/orgs", token).await;
+    assert_eq!(orgs[0]["login"], "acme");
+    assert!(count(&json(&gh, "/orgs/acme/members", token).await) >= 3);
+    let repos = json(&gh, "/user/repos?per_page=100", token).await;
+    assert_eq!(count(&repos), 4, "octocat's two and acme's two");
+    for repo in repos.as_array().expect("array") {
+        let full_name = repo["full_name"].as_str().expect("name");
+        assert!(
+            count(&json(&gh, &format!("/repos/{full_name}/commits"), token).await) > 0,
+            "{full_name}"
+        );
+        assert!(count(&json(&gh, &format!("/repos/{full_name}/events"), token).await) > 0);
+        let history = json(
+            &gh,
+            &format!("/repos/{full_name}/stargazers/history"),
+            token,
+        )
+        .await;
+        assert_eq!(
+            count(&history),
+            30,
+            "{full_name}: a year of weeks, 30 a page"
+        );
+    }
+    for list in ["pulls", "issues", "issues/events"] {
+        let items = json(&gh, &format!("/repos/acme/widgets/{list}?state=all"), token).await;
+        assert!(count(&items) > 0, "{list}");
+    }
+    let octocat = json(&gh, "/users/octocat/repos", None).await;
+    assert_eq!(count(&octocat), 2);
+    let spoon = json(&gh, "/repos/octocat/Spoon-Knife", None).await;
+    assert_eq!(spoon["stargazers_count"], 12800);
 }
