@@ -20,5 +20,6 @@ mod poller;
 mod rate_limit;
 mod repositories;
 mod security;
+mod sign_in_flow;
 mod support;
 mod sync;

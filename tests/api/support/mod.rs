@@ -83,10 +83,15 @@ impl TestApp {
         Self::start(config, self.database.clone(), false).await
     }
 
-    async fn start(config: Config, database: String, owns_database: bool) -> Self {
-        let state = gitpulse::start(config).await.expect("server starts");
+    /// Binds port 0 first so that, unless a test set one, `PUBLIC_URL` is the real address
+    /// (OAuth redirects and webhook links then lead back to this server).
+    async fn start(mut config: Config, database: String, owns_database: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
+        config
+            .public_url
+            .get_or_insert_with(|| format!("http://{addr}"));
+        let state = gitpulse::start(config).await.expect("server starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
         let server = tokio::spawn(async move {
