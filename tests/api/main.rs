@@ -14,6 +14,7 @@ mod errors;
 mod git_safety;
 mod github_client;
 mod integration;
+mod offline;
 mod openapi;
 mod ops;
 mod poller;

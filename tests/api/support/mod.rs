@@ -79,7 +79,13 @@ impl TestApp {
 
     /// A second server over the same database (replicas).
     pub async fn replica(&self) -> Self {
-        let config = (*self.state.config).clone();
+        self.replica_with(|_| {}).await
+    }
+
+    /// A second server over the same database whose settings `adjust` may change first.
+    pub async fn replica_with(&self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = (*self.state.config).clone();
+        adjust(&mut config);
         Self::start(config, self.database.clone(), false).await
     }
 
