@@ -116,6 +116,14 @@ async fn routes_that_ask_github_answer_503_with_retry_after_and_the_rest_work() 
         assert_eq!(wait, Some(30), "{path}");
     }
 
+    // In the background, a resync fails into the status.
+    let path = "/integration/resync?wait=false";
+    let (status, _, answer) = ask(&offline, Method::POST, path, None, &octocat).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    let after = wait_for_sync(&offline, &octocat).await;
+    assert_eq!(after["status"], "error", "{after}");
+    assert_eq!(after["sync"]["state"], "failed", "{after}");
+
     // A repository somebody already tracks is added without asking GitHub.
     let bob = offline.register("bob").await;
     let body = json!({"owner": "acme", "name": "widgets"});
