@@ -48,7 +48,8 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     Unavailable(String),
-    /// 503 with `Retry-After`: a bounded resource (such as the git permits) is full.
+    /// 503 with `Retry-After`: come back in that many seconds (the git permits are all taken,
+    /// or GitHub is unavailable or rate-limits us).
     #[error("{message}")]
     Busy {
         message: String,
@@ -61,6 +62,9 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `Retry-After` when GitHub failed or was unreachable (the client already retried twice).
+pub const GITHUB_RETRY_AFTER_SECS: u64 = 30;
 
 impl AppError {
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -108,6 +112,30 @@ impl AppError {
                 format!("Too many requests; retry in {}", seconds(*retry_after_secs))
             }
             other => other.to_string(),
+        }
+    }
+
+    /// 503 with `Retry-After` for a GitHub request that could not be answered: GitHub's rate
+    /// limit (until its reset) or an outage, an unreachable host or an unexpected answer (the
+    /// detail goes to the log). `context` (such as `"Resync failed: "`) starts the message.
+    pub fn github_unavailable(context: &str, error: &GitHubError) -> Self {
+        match error {
+            GitHubError::RateLimited { until } => Self::Busy {
+                message: format!(
+                    "{context}GitHub's rate limit is reached until {}; try again then",
+                    until.to_rfc3339()
+                ),
+                retry_after_secs: u64::try_from((*until - chrono::Utc::now()).num_seconds())
+                    .unwrap_or(0)
+                    .max(1),
+            },
+            error => {
+                tracing::warn!(%error, "GitHub request failed");
+                Self::Busy {
+                    message: format!("{context}GitHub is unavailable; try again later"),
+                    retry_after_secs: GITHUB_RETRY_AFTER_SECS,
+                }
+            }
         }
     }
 
@@ -204,21 +232,15 @@ impl From<PathRejection> for AppError {
     }
 }
 
-/// GitHub's failures as API answers: its rate limit and its outages are 503s (the first
-/// saying when to come back), a missing resource a 404. Routes that answer their own
-/// sentence for a missing or refused resource match those variants first and `?` the rest.
+/// GitHub's failures as API answers: its rate limit and its outages are 503s with
+/// `Retry-After` ([`AppError::github_unavailable`]), a missing resource a 404. Routes that
+/// answer their own sentence for a missing or refused resource match those variants first
+/// and `?` the rest.
 impl From<GitHubError> for AppError {
     fn from(error: GitHubError) -> Self {
         match error {
             GitHubError::NotFound => Self::not_found("not found on GitHub"),
-            GitHubError::RateLimited { until } => Self::Unavailable(format!(
-                "GitHub's rate limit is reached until {}; try again then",
-                until.to_rfc3339()
-            )),
-            error => {
-                tracing::warn!(%error, "GitHub request failed");
-                Self::Unavailable("GitHub is unavailable; try again later".into())
-            }
+            error => Self::github_unavailable("", &error),
         }
     }
 }
@@ -271,6 +293,33 @@ mod tests {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(json["message"], "Missing bearer token");
         assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    #[tokio::test]
+    async fn github_outages_say_when_to_come_back() {
+        let down = GitHubError::Unavailable("network error".into());
+        let (status, json, response) = body_of(down.into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(json["message"], "GitHub is unavailable; try again later");
+        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+
+        let until = chrono::Utc::now() + chrono::Duration::seconds(120);
+        let limited =
+            AppError::github_unavailable("Resync failed: ", &GitHubError::RateLimited { until });
+        let (status, json, response) = body_of(limited).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            json["message"].as_str().is_some_and(
+                |m| m.starts_with("Resync failed: GitHub's rate limit is reached until")
+            ),
+            "{json}"
+        );
+        let wait: u64 = response.headers()[header::RETRY_AFTER]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((100..=120).contains(&wait), "{wait}");
     }
 
     #[tokio::test]

@@ -103,7 +103,7 @@ pub struct AccountStats {
         (status = 200, description = "Already tracked (refreshed)", body = TrackedAccount),
         (status = 400, description = "Missing or invalid login", body = ErrorBody),
         (status = 404, description = "No such GitHub account", body = ErrorBody),
-        (status = 503, description = "GitHub could not be asked", body = ErrorBody),
+        (status = 503, description = "GitHub is unavailable, unreachable or rate-limiting (`GitHub is unavailable; try again later`; `Retry-After` says when to come back), or the database is unavailable", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 async fn track_account(
     State(state): State<AppState>,

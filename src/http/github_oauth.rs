@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{MaybeAuthUser, redirect};
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody, GITHUB_RETRY_AFTER_SECS};
 use crate::github::GitHubError;
 use crate::github::oauth::{self, ExchangeError};
 use crate::github::users::{self as gh, Profile};
@@ -100,7 +100,7 @@ fn unconfigured() -> AppError {
         (status = 200, description = "The authorize URL (with Accept: application/json)", body = AuthorizeUrl),
         (status = 400, description = "`redirect_to` is not an absolute URL, has a fragment, or its origin is not in FRONTEND_URLS", body = ErrorBody),
         (status = 401, description = "A bearer token was sent but is invalid or expired", body = ErrorBody),
-        (status = 503, description = "The OAuth app is not configured", body = ErrorBody),
+        (status = 503, description = "The OAuth app is not configured, or the database is unavailable (GitHub is not asked: the redirect is answered even when GitHub is unreachable)", body = ErrorBody),
     ))]
 async fn github_login(
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ async fn github_login(
         (status = 200, description = "Signed in (or linked); the first sync runs in the background", body = CallbackResponse),
         (status = 302, description = "The login was started with `redirect_to`: back to it with `#access_token=…&token_type=bearer&expires_in=…` or `#error=…&error_description=…`"),
         (status = 400, description = "Missing, unknown, used or expired state; refused code; GitHub account linked to someone else", body = ErrorBody),
-        (status = 503, description = "The OAuth app is not configured, or GitHub is unavailable", body = ErrorBody),
+        (status = 503, description = "The OAuth app is not configured; or GitHub is unavailable or unreachable, and the sign-in must start again at /auth/github/login (with `Retry-After`); or the database is unavailable", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 async fn github_callback(
     State(state): State<AppState>,
@@ -231,7 +231,15 @@ async fn complete(
         .await
         .map_err(|e| match e {
             ExchangeError::Refused { .. } => restart(&e.to_string()),
-            ExchangeError::Unavailable(_) => AppError::Unavailable(e.to_string()),
+            ExchangeError::Unavailable(detail) => {
+                tracing::warn!(%detail, "GitHub's OAuth token exchange failed");
+                AppError::Busy {
+                    message: "GitHub is unavailable, so the sign-in could not finish; \
+                        try again later from /auth/github/login"
+                        .into(),
+                    retry_after_secs: GITHUB_RETRY_AFTER_SECS,
+                }
+            }
         })?;
     let profile = github_profile(state, &grant.access_token).await?;
     let (github_id, github_login) = match profile.identity() {
@@ -298,7 +306,7 @@ async fn github_profile(state: &AppState, token: &str) -> AppResult<Profile> {
             GitHubError::Status { status: 401, .. } => {
                 restart("GitHub did not accept the new token")
             }
-            other => AppError::Unavailable(format!("Could not read the GitHub profile: {other}")),
+            other => AppError::github_unavailable("Could not read the GitHub profile: ", &other),
         })
 }
 

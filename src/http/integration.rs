@@ -208,7 +208,7 @@ async fn status(
         (status = 400, description = "Malformed body, or the stored token no longer works", body = ErrorBody),
         (status = 401, description = "Missing, invalid or expired token", body = ErrorBody),
         (status = 404, description = "No integration, or not the caller's", body = ErrorBody),
-        (status = 503, description = "GitHub failed or rate-limited the sync", body = ErrorBody),
+        (status = 503, description = "GitHub is unavailable, unreachable or rate-limiting (`Resync failed: GitHub is unavailable; try again later`, with `Retry-After`); a running sync failed or outlasted the wait; or the database is unavailable", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 async fn resync(
     State(state): State<AppState>,
@@ -289,6 +289,7 @@ fn sync_failed(error: SyncError) -> AppError {
             )
         }
         SyncError::Removed => AppError::not_found("Integration not found"),
+        SyncError::GitHub(error) => AppError::github_unavailable("Resync failed: ", &error),
         other => AppError::Unavailable(format!("Resync failed: {other}")),
     }
 }

@@ -78,7 +78,7 @@ pub struct RepositoryList {
     responses(
         (status = 200, description = "Added", body = Message),
         (status = 400, description = "Missing or invalid fields, already added, or not on GitHub", body = ErrorBody),
-        (status = 503, description = "GitHub could not be asked", body = ErrorBody),
+        (status = 503, description = "GitHub is unavailable, unreachable or rate-limiting (`GitHub is unavailable; try again later`; `Retry-After` says when to come back), or the database is unavailable. A repository someone already tracks is added without asking GitHub", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 async fn add_repository(
     State(state): State<AppState>,
@@ -115,7 +115,7 @@ async fn add_repository(
     responses(
         (status = 200, description = "Added", body = Message),
         (status = 400, description = "Missing or invalid fields, already added, or not on GitHub", body = ErrorBody),
-        (status = 503, description = "GitHub could not be asked", body = ErrorBody),
+        (status = 503, description = "GitHub is unavailable, unreachable or rate-limiting (`GitHub is unavailable; try again later`; `Retry-After` says when to come back), or the database is unavailable. A repository someone already tracks is added without asking GitHub", body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     ))]
 async fn add_repository_alias(
     state: State<AppState>,

@@ -10,7 +10,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::state::{Budget, Event, Repo, User};
+use super::budget::Budget;
+use super::state::{Event, Repo, User};
 
 const REPOSITORY: &str = include_str!("fixtures/repository.json");
 const USER: &str = include_str!("fixtures/user.json");

@@ -68,16 +68,17 @@ impl Req {
             .map(|(_, v)| v.as_str())
     }
 
-    /// `per_page` (default 30, clamped to 1..=100) and `page` (default 1), like GitHub.
-    pub fn page(&self) -> Page {
+    /// `per_page` (default 30, clamped to 1..=`max_per_page`, GitHub's 100 for most lists)
+    /// and `page` (default 1), like GitHub.
+    pub fn page(&self, max_per_page: usize) -> Page {
         let num = |name: &str| {
             self.param(name)
                 .and_then(|v| v.trim().parse::<usize>().ok())
         };
         Page {
             per_page: num("per_page")
-                .unwrap_or(DEFAULT_PER_PAGE)
-                .clamp(1, MAX_PER_PAGE),
+                .unwrap_or(DEFAULT_PER_PAGE.min(max_per_page))
+                .clamp(1, max_per_page),
             page: num("page").unwrap_or(1).max(1),
         }
     }
@@ -204,6 +205,10 @@ pub(crate) struct ListOpts {
     pub etag_seed: Option<String>,
     /// Extra headers for 200 and 304 answers.
     pub headers: HeaderMap,
+    /// Largest `per_page` (default 100).
+    pub max_per_page: Option<usize>,
+    /// Largest `page`; a page past it answers 422.
+    pub max_page: Option<usize>,
 }
 
 /// A page that starts past a limited window (GitHub answers 422, see [`beyond_window`]).
@@ -219,13 +224,13 @@ pub(crate) fn beyond_window() -> Response {
     )
 }
 
-/// The slice of a `total`-item list that the request's page covers, and its `Link` header.
+/// The slice of a `total`-item list that `page` covers, and its `Link` header.
 pub(crate) fn paginate(
     req: &Req,
+    Page { per_page, page }: Page,
     total: usize,
     window: Option<usize>,
 ) -> Result<(Range<usize>, Option<String>), BeyondWindow> {
-    let Page { per_page, page } = req.page();
     let total = window.map_or(total, |w| total.min(w));
     let start = (page - 1).saturating_mul(per_page);
     if window.is_some_and(|w| start >= w) {
@@ -260,7 +265,11 @@ pub(crate) fn list_json<T>(
     opts: ListOpts,
     render: impl Fn(&T) -> Value,
 ) -> Response {
-    let (range, link) = match paginate(req, items.len(), opts.window) {
+    let page = req.page(opts.max_per_page.unwrap_or(MAX_PER_PAGE));
+    if opts.max_page.is_some_and(|max| page.page > max) {
+        return beyond_window();
+    }
+    let (range, link) = match paginate(req, page, items.len(), opts.window) {
         Ok(r) => r,
         Err(BeyondWindow) => return beyond_window(),
     };
@@ -270,7 +279,7 @@ pub(crate) fn list_json<T>(
     }
     let body = Value::Array(items[range].iter().map(render).collect());
     let etag = opts.etag_seed.map(|seed| {
-        let Page { per_page, page } = req.page();
+        let Page { per_page, page } = page;
         etag_of(format!("{seed}|per_page={per_page}|page={page}").as_bytes())
     });
     ok_json(req, &body, etag, headers)

@@ -1,10 +1,10 @@
-//! The fake's side of the GitHub integration: the OAuth web flow (authorize page and code
-//! exchange), `GET /user` by token, organizations and their members and repositories, and per
+//! The fake's side of the GitHub integration: `GET /user` by token (tokens come from the
+//! OAuth flow in `oauth.rs`), organizations and their members and repositories, and per
 //! repository commits (`since`), pull requests, issues (pull requests among them, as GitHub
 //! lists them) and issue events. Lists are paginated with `Link` and carry ETags.
 //!
 //! ```text
-//! gh.add_oauth_code("code123", "octocat");
+//! gh.add_oauth_code("code123", "octocat");   // see oauth.rs
 //! gh.add_org("acme"); gh.add_org_member("acme", "octocat");
 //! gh.add_repo("acme", "widgets");
 //! gh.add_commit("acme", "widgets", "Fix the bug", "Mona", at);
@@ -13,11 +13,9 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use axum::body::Bytes;
 use axum::extract::{Path, State as AxumState};
-use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -77,10 +75,6 @@ struct RepoItems {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// code → (login, used)
-    codes: BTreeMap<String, (String, bool)>,
-    /// token → login
-    tokens: BTreeMap<String, String>,
     /// org login (lowercase) → (login, description, member logins)
     orgs: BTreeMap<String, (String, String, Vec<String>)>,
     /// "owner/name" (lowercase) → items
@@ -124,18 +118,10 @@ impl FakeGitHub {
         self.state.integration.lock()
     }
 
-    fn ensure_user(&self, login: &str) {
+    pub(crate) fn ensure_user(&self, login: &str) {
         if self.state.user(login).is_none() {
             self.state.add_user(login, None);
         }
-    }
-
-    /// Makes `code` exchangeable once for a token of `login` (created if missing).
-    pub fn add_oauth_code(&self, code: &str, login: &str) {
-        self.ensure_user(login);
-        self.data()
-            .codes
-            .insert(code.to_string(), (login.to_string(), false));
     }
 
     /// Adds an organization (also a user-like owner, so `add_repo(org, ..)` works).
@@ -451,96 +437,11 @@ fn issue_event_json(
 // ----- handlers -----
 
 fn token_login(state: &State, headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (_, token) = value.split_once(' ')?;
-    state.integration.lock().tokens.get(token.trim()).cloned()
+    state.oauth.login_of(headers)
 }
 
 fn requires_authentication() -> Response {
     error_json(StatusCode::UNAUTHORIZED, "Requires authentication", DOCS)
-}
-
-/// `GET /login/oauth/authorize`: a stand-in page (the request log shows what was asked).
-pub(crate) async fn authorize_page() -> Response {
-    (
-        StatusCode::OK,
-        [(CONTENT_TYPE, "text/html; charset=utf-8")],
-        "<html><body>Fake GitHub: authorize gitpulse?</body></html>",
-    )
-        .into_response()
-}
-
-/// `POST /login/oauth/access_token`: form or JSON body; answers JSON with
-/// `Accept: application/json`, else form-encoded; refusals are 200 with `error`.
-pub(crate) async fn access_token(AxumState(state): St, req: Req, body: Bytes) -> Response {
-    let is_json = req
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let fields: BTreeMap<String, String> = if is_json {
-        serde_json::from_slice::<BTreeMap<String, Value>>(&body)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
-            .collect()
-    } else {
-        axum::extract::Query::<BTreeMap<String, String>>::try_from_uri(
-            &format!("/?{}", String::from_utf8_lossy(&body))
-                .parse()
-                .unwrap_or_default(),
-        )
-        .map(|q| q.0)
-        .unwrap_or_default()
-    };
-    let wants_json = req
-        .headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    let field = |k: &str| fields.get(k).map(String::as_str).unwrap_or_default();
-    let answer = if field("client_id").is_empty() || field("client_secret").is_empty() {
-        json!({
-            "error": "incorrect_client_credentials",
-            "error_description": "The client_id and/or client_secret passed are incorrect.",
-        })
-    } else {
-        let mut data = state.integration.lock();
-        match data.codes.get_mut(field("code")) {
-            Some((login, used)) if !*used => {
-                *used = true;
-                let login = login.clone();
-                let token = format!("gho_fake{}", uuid::Uuid::new_v4().simple());
-                data.tokens.insert(token.clone(), login);
-                json!({"access_token": token, "token_type": "bearer", "scope": "read:org,read:user,repo"})
-            }
-            _ => json!({
-                "error": "bad_verification_code",
-                "error_description": "The code passed is incorrect or expired.",
-                "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code",
-            }),
-        }
-    };
-    if wants_json {
-        return (StatusCode::OK, axum::Json(answer)).into_response();
-    }
-    let form: Vec<String> = answer
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default().replace(' ', "+")))
-                .collect()
-        })
-        .unwrap_or_default();
-    (
-        StatusCode::OK,
-        [(
-            CONTENT_TYPE,
-            "application/x-www-form-urlencoded; charset=utf-8",
-        )],
-        form.join("&"),
-    )
-        .into_response()
 }
 
 /// `GET /user`: the token's user, with the private profile fields.

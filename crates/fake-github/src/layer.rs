@@ -9,17 +9,19 @@ use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::budget::Budget;
 use super::http::{error_json, error_with_headers, put};
-use super::state::{Budget, State};
+use super::state::State;
 use crate::types::{Fault, RecordedRequest};
 
 const PRIMARY_DOCS: &str = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 const SECONDARY_DOCS: &str = "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";
 const SECONDARY_MESSAGE: &str = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.";
 
-/// Paths that are never charged against the budget.
+/// Paths that are never charged against the budget: the rate-limit status, and the OAuth
+/// web flow (a web page and its token exchange, not REST API calls).
 fn is_free(path: &str) -> bool {
-    path == "/rate_limit"
+    path == "/rate_limit" || path.starts_with("/login/oauth/")
 }
 
 pub(crate) async fn github_layer(

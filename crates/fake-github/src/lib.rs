@@ -17,18 +17,26 @@
 //! Layout: `server.rs` is the running fake (`FakeGitHub`), `types.rs` the values tests hand
 //! it (`FakeEvent`, `Fault`, `RecordedRequest`); `state.rs` holds the data and the seeding operations, `fixtures.rs` renders JSON,
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
-//! middleware (faults, rate limits, request log in `log.rs`) and `routes.rs` the router and handlers.
+//! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
+//! router and handlers. Beside them: `integration.rs` (what "Sign in with GitHub" syncs),
+//! `oauth.rs` (the OAuth web flow), `graphql.rs`, `star_history.rs` (weekly star gains) and
+//! `demo.rs` (the demo world of the standalone binary).
 
+mod budget;
+mod demo;
 mod fixtures;
 mod graphql;
 mod http;
 mod integration;
 mod layer;
 mod log;
+mod oauth;
 mod routes;
 mod server;
+mod star_history;
 mod state;
 mod types;
 
+pub use demo::{DEMO_LOGIN, DemoRepo};
 pub use server::FakeGitHub;
 pub use types::{FakeEvent, Fault, RecordedRequest};

@@ -1,37 +1,41 @@
 //! Standalone fake GitHub for demos and benchmarks.
 //!
 //! ```text
-//! cargo run --release -p fake-github -- [--addr 127.0.0.1:9100] [--repos N] [--rate-limit N] [--live SECS]
+//! cargo run --release -p fake-github -- [--addr 127.0.0.1:9100] [--repos N] [--rate-limit N]
+//!                                       [--live SECS] [--sign-in-as LOGIN]
 //! ```
 //!
-//! Seeds `octocat/Hello-World`, `octocat/Spoon-Knife` and `monalisa/octo-app` with events,
-//! plus `demo/repo-0..N-1` (default N = 3) with 50 events each, prints the base URL and serves
-//! until Ctrl-C. With `--live SECS` a new event (and a star) lands on a repository every SECS.
+//! Serves the demo world (see `demo.rs`): the organization `acme` with members and
+//! repositories, users with repositories, events, commits, pull requests, issues, issue
+//! events and a year of star history, plus `demo/repo-0..N-1` (default N = 3) with 50 events
+//! each. Its OAuth app approves every authorization at once as `--sign-in-as` (default
+//! octocat; an empty value shows a stand-in page instead), so "Sign in with GitHub"
+//! completes without a browser. Prints the base URL and serves until Ctrl-C. `--rate-limit N`
+//! sets the authenticated hourly budget (default 5000). With `--live SECS` a new event (and
+//! a star) lands on a repository every SECS.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::Utc;
-use fake_github::{FakeEvent, FakeGitHub};
+use fake_github::{DEMO_LOGIN, FakeGitHub};
 
-const USAGE: &str =
-    "usage: fake-github [--addr HOST:PORT] [--repos N] [--rate-limit N] [--live SECS]";
-const EVENT_TYPES: [&str; 6] = [
-    "PushEvent",
-    "WatchEvent",
-    "IssuesEvent",
-    "PullRequestEvent",
-    "ForkEvent",
-    "IssueCommentEvent",
-];
-const ACTORS: [&str; 4] = ["octocat", "monalisa", "hubot", "defunkt"];
+const USAGE: &str = "usage: fake-github [--addr HOST:PORT] [--repos N] [--rate-limit N] [--live SECS] [--sign-in-as LOGIN]
+
+  --addr HOST:PORT    where to listen (default 127.0.0.1:9100)
+  --repos N           extra repositories demo/repo-0..N-1 with 50 events each (default 3)
+  --rate-limit N      requests per hour for authenticated calls (default 5000)
+  --live SECS         every SECS, a new event and a star on one of the repositories
+  --sign-in-as LOGIN  the OAuth authorize step approves at once as LOGIN and redirects back
+                      with a code (default octocat; empty: a stand-in page, no redirect)";
 
 struct Options {
     addr: SocketAddr,
     repos: usize,
     rate_limit: Option<i64>,
     live: Option<u64>,
+    sign_in_as: String,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -40,6 +44,7 @@ fn parse_args() -> Result<Options, String> {
         repos: 3,
         rate_limit: None,
         live: None,
+        sign_in_as: DEMO_LOGIN.to_string(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -59,64 +64,21 @@ fn parse_args() -> Result<Options, String> {
             "--repos" => opts.repos = value.parse().map_err(|e| bad(&e))?,
             "--rate-limit" => opts.rate_limit = Some(value.parse().map_err(|e| bad(&e))?),
             "--live" => opts.live = Some(value.parse().map_err(|e| bad(&e))?).filter(|s| *s > 0),
+            "--sign-in-as" => opts.sign_in_as = value.trim().to_string(),
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
     Ok(opts)
 }
 
-/// `count` events of varied types and actors, one every 10 minutes up to now.
-fn varied_events(gh: &FakeGitHub, count: usize, salt: usize) -> Vec<FakeEvent> {
-    let now = Utc::now();
-    (0..count)
-        .map(|i| {
-            let back = i64::try_from(count - i).unwrap_or(i64::MAX / 600);
-            FakeEvent {
-                id: gh.next_event_id(),
-                event_type: EVENT_TYPES[(i + salt) % EVENT_TYPES.len()].to_string(),
-                created_at: now - chrono::Duration::minutes(10 * back),
-                actor_login: ACTORS[(i * 7 + salt) % ACTORS.len()].to_string(),
-            }
-        })
-        .collect()
-}
-
-/// A seeded repository: owner, name, stars, forks, watchers.
-type Seeded = (String, String, i64, i64, i64);
-
-fn seed(gh: &FakeGitHub, repos: usize) -> Vec<Seeded> {
-    gh.add_user("octocat", Some("The Octocat"));
-    gh.add_user("monalisa", Some("Mona Lisa Octocat"));
-    gh.add_user("hubot", None);
-    gh.add_user("defunkt", Some("Chris Wanstrath"));
-    let mut all = Vec::new();
-    let fixed = [
-        ("octocat", "Hello-World", 2900, 2600, 160),
-        ("octocat", "Spoon-Knife", 12800, 150_000, 320),
-        ("monalisa", "octo-app", 42, 7, 5),
-    ];
-    for (i, (owner, name, stars, forks, watchers)) in fixed.into_iter().enumerate() {
-        gh.add_repo(owner, name);
-        gh.set_repo_counts(owner, name, stars, forks, watchers);
-        gh.push_events(owner, name, varied_events(gh, 40, i));
-        all.push((owner.to_string(), name.to_string(), stars, forks, watchers));
-    }
-    for i in 0..repos {
-        let name = format!("repo-{i}");
-        gh.add_repo("demo", &name);
-        let n = i64::try_from(i).unwrap_or(0);
-        let (stars, forks, watchers) = (10 + n * 3, n, 1 + n % 7);
-        gh.set_repo_counts("demo", &name, stars, forks, watchers);
-        gh.push_events("demo", &name, varied_events(gh, 50, i));
-        all.push(("demo".to_string(), name, stars, forks, watchers));
-    }
-    all
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let opts = match parse_args() {
         Ok(o) => o,
+        Err(msg) if msg == USAGE => {
+            println!("{msg}");
+            return ExitCode::SUCCESS;
+        }
         Err(msg) => {
             eprintln!("{msg}");
             return ExitCode::from(2);
@@ -129,17 +91,28 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut repos = seed(&gh, opts.repos);
+    let mut repos = gh.seed_demo_world(opts.repos);
     if let Some(limit) = opts.rate_limit {
         gh.set_rate_limit(limit, limit, Utc::now().timestamp() + 3600);
     }
-    println!("fake GitHub listening on {}", gh.url());
-    println!("  GITHUB_API_URL={0} GITHUB_WEB_URL={0}", gh.url());
+    if !opts.sign_in_as.is_empty() {
+        gh.set_authorize_as(&opts.sign_in_as);
+    }
+    let url = gh.url();
+    println!("fake GitHub listening on {url}");
+    println!("  GITHUB_API_URL={url} GITHUB_WEB_URL={url}");
     println!(
-        "  {} repositories, e.g. {}/repos/octocat/Hello-World/events",
-        repos.len(),
-        gh.url()
+        "  {} repositories, e.g. {url}/repos/acme/widgets/events; organization acme",
+        repos.len()
     );
+    if opts.sign_in_as.is_empty() {
+        println!("  OAuth: the authorize page is a stand-in (--sign-in-as is empty)");
+    } else {
+        println!(
+            "  OAuth: any client id and secret; authorizing signs in as {}",
+            opts.sign_in_as
+        );
+    }
 
     if let Some(secs) = opts.live {
         let live = gh.clone();
@@ -149,15 +122,22 @@ async fn main() -> ExitCode {
             for n in 0usize.. {
                 tick.tick().await;
                 let i = n % repos.len();
-                let (owner, name, stars, forks, watchers) = &mut repos[i];
-                *stars += 1;
-                let mut events = varied_events(&live, 1, n);
+                let repo = &mut repos[i];
+                repo.stars += 1;
+                let mut events = live.demo_events(1, n);
                 if let Some(e) = events.first_mut() {
                     e.event_type = "WatchEvent".to_string();
                     e.created_at = Utc::now();
                 }
-                live.push_events(owner, name, events);
-                live.set_repo_counts(owner, name, *stars, *forks, *watchers);
+                live.push_events(&repo.owner, &repo.name, events);
+                live.set_repo_counts(
+                    &repo.owner,
+                    &repo.name,
+                    repo.stars,
+                    repo.forks,
+                    repo.watchers,
+                );
+                live.add_star_gain(&repo.owner, &repo.name, Utc::now().date_naive(), 1);
             }
         });
     }

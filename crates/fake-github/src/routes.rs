@@ -15,7 +15,7 @@ use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::integration;
+use super::{integration, oauth, star_history};
 
 use super::fixtures::{event_json, rate_limit_json, repo_json, user_json};
 use super::http::{ListOpts, Req, list_json, not_found, ok_json, put};
@@ -35,8 +35,12 @@ pub(crate) fn router(state: Arc<State>) -> Router {
         .route("/repos/{owner}/{repo}", get(get_repo))
         .route("/repos/{owner}/{repo}/events", get(repo_events))
         .route("/graphql", axum::routing::post(super::graphql::answer))
-        .route("/login/oauth/authorize", get(integration::authorize_page))
-        .route("/login/oauth/access_token", post(integration::access_token))
+        .route(
+            "/repos/{owner}/{repo}/stargazers/history",
+            get(star_history::stargazers_history),
+        )
+        .route("/login/oauth/authorize", get(oauth::authorize))
+        .route("/login/oauth/access_token", post(oauth::access_token))
         .route("/user", get(integration::authenticated_user))
         .route("/user/orgs", get(integration::user_orgs))
         .route("/user/repos", get(integration::authenticated_user_repos))
@@ -128,6 +132,7 @@ async fn repo_events(
         window: Some(EVENTS_WINDOW),
         etag_seed: Some(seed),
         headers,
+        ..ListOpts::default()
     };
     list_json(&req, &events, opts, |e| event_json(&req.base, &repo, e))
 }

@@ -8,14 +8,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
+use super::budget::{ANON_LIMIT, AUTH_LIMIT, Budget};
 use super::log::RequestLog;
 use crate::types::{FakeEvent, Fault};
 
 const FIRST_USER_ID: i64 = 1000;
 const FIRST_REPO_ID: i64 = 100_000;
 const FIRST_EVENT_ID: u64 = 30_000_000_000;
-pub(crate) const AUTH_LIMIT: i64 = 5000;
-pub(crate) const ANON_LIMIT: i64 = 60;
 
 #[derive(Debug, Clone)]
 pub(crate) struct User {
@@ -57,34 +56,6 @@ impl Repo {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Budget {
-    pub limit: i64,
-    pub remaining: i64,
-    pub reset: i64,
-}
-
-impl Budget {
-    fn fresh(limit: i64, now: i64) -> Budget {
-        Budget {
-            limit,
-            remaining: limit,
-            reset: now + 3600,
-        }
-    }
-
-    pub fn used(&self) -> i64 {
-        (self.limit - self.remaining).max(0)
-    }
-
-    /// Starts a new window once the reset time has passed.
-    fn refresh(&mut self, now: i64) {
-        if now >= self.reset {
-            *self = Budget::fresh(self.limit, now);
-        }
-    }
-}
-
 #[derive(Debug)]
 struct RepoData {
     repo: Repo,
@@ -109,6 +80,8 @@ pub(crate) struct State {
     pub base_url: String,
     pub log: RequestLog,
     pub(crate) integration: super::integration::IntegrationData,
+    pub(crate) oauth: super::oauth::OAuthData,
+    pub(crate) star_history: super::star_history::StarHistory,
     inner: Mutex<Inner>,
 }
 
@@ -164,6 +137,8 @@ impl State {
             base_url,
             log: RequestLog::default(),
             integration: Default::default(),
+            oauth: Default::default(),
+            star_history: Default::default(),
             inner: Mutex::new(Inner {
                 users: BTreeMap::new(),
                 repos: BTreeMap::new(),

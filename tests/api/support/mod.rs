@@ -87,14 +87,25 @@ impl TestApp {
 
     /// A second server over the same database (replicas).
     pub async fn replica(&self) -> Self {
-        let config = (*self.state.config).clone();
+        self.replica_with(|_| {}).await
+    }
+
+    /// A second server over the same database whose settings `adjust` may change first.
+    pub async fn replica_with(&self, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = (*self.state.config).clone();
+        adjust(&mut config);
         Self::start(config, self.database.clone(), false).await
     }
 
-    async fn start(config: Config, database: String, owns_database: bool) -> Self {
-        let state = gitpulse::start(config).await.expect("server starts");
+    /// Binds port 0 first so that, unless a test set one, `PUBLIC_URL` is the real address
+    /// (OAuth redirects and webhook links then lead back to this server).
+    async fn start(mut config: Config, database: String, owns_database: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let addr = listener.local_addr().expect("local addr");
+        config
+            .public_url
+            .get_or_insert_with(|| format!("http://{addr}"));
+        let state = gitpulse::start(config).await.expect("server starts");
         let (stop, stopped) = oneshot::channel::<()>();
         let server_state = state.clone();
         let server = tokio::spawn(async move {
