@@ -72,6 +72,13 @@ run "\$in filter + sort" "$D?filter=$IN&$SORT"
 run "filter + sort" "$D?filter=$FILTER&$SORT"
 run "search across collections" "/search?q=parser"
 run "search + sort, page 500" "$D?search=parser&$SORT&page=500"
+# The same page through keyset paging: the cursor that page 499 hands out.
+CURSOR=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://$ADDR$D?search=parser&$SORT&page=499" \
+  | sed 's/.*"next_cursor":"\([^"]*\)".*/\1/')
+run "search + sort, page 500 by cursor" "$D?search=parser&$SORT&cursor=$CURSOR"
+CURSOR=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://$ADDR$D?page=499" \
+  | sed 's/.*"next_cursor":"\([^"]*\)".*/\1/')
+run "page 500 by cursor, no filter" "$D?cursor=$CURSOR"
 run "filter + search + sort" "$D?filter=$FILTER&search=parser&$SORT"
 run "rare search term + sort" "$D?search=$(psql "$DB_URL" -Atc "select substr(key, 1, 10) from github_documents limit 1")&$SORT"
 echo

@@ -79,7 +79,7 @@ pub struct QueryMeta {
     pub search_applied: bool,
     pub sort_by: Option<String>,
     pub sort_order: &'static str,
-    /// `total_items` (and so `total_pages`) is an estimate: more than 1000 documents match
+    /// `total_items` (and so `total_pages`) is an estimate: more than 4000 documents match
     /// a filter or search, and counting them all would cost more than the page. `has_next`
     /// is always exact.
     pub total_is_estimate: bool,
@@ -112,7 +112,7 @@ pub struct SearchResults {
     pub keyword: String,
     /// Matching documents in all collections (more than `results` holds when truncated).
     pub total_results: i64,
-    /// `total_results` is an estimate: more than 1000 documents of a collection match.
+    /// `total_results` is an estimate: more than 4000 documents of a collection match.
     pub total_is_estimate: bool,
     pub collections_searched: Vec<&'static str>,
     /// Up to `limit` documents per collection.

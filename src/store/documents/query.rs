@@ -1,12 +1,15 @@
-//! One page of a collection, then its total as cheaply as it can be known exactly.
+//! One page of a collection, and its total as exactly as it can be known cheaply.
 //!
 //! The page reads keys (and sort values) first and the documents of only those keys, so
 //! a deep page or a sort never carries whole documents. The sort paths that have an index
-//! (see the migration `data_api_indexes`) are read in index order. The total is exact when
-//! it costs little: the collection's size when nothing is filtered (a counter row), the
-//! page itself when it is the last one, or a count that stops after
-//! [`EXACT_COUNT_LIMIT`] matches. Beyond that it is an estimate (`Total::is_estimate`),
-//! from the share of matches among the collection's first [`SAMPLE_SIZE`] documents.
+//! (see the migration `data_api_indexes`) are read in index order.
+//!
+//! The total: without filter or search, the collection's size (a counter row). Otherwise a
+//! sample (the share of matches among the collection's first [`SAMPLE_SIZE`] documents by
+//! key) says whether few or many match. Few: one scan finds up to [`EXACT_COUNT_LIMIT`] + 1
+//! matches, which gives the exact count and the page sorted out of them. Many: the page is
+//! read in order and the total is the sample's estimate (`Total::is_estimate`), exact only
+//! on the last page.
 
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
@@ -23,8 +26,8 @@ const SETTINGS: &str = "select set_config('statement_timeout', '10s', true),
     set_config('max_parallel_workers_per_gather', '0', true),
     set_config('jit', 'off', true)";
 
-/// Matches counted one by one before the total becomes an estimate.
-pub const EXACT_COUNT_LIMIT: i64 = 1000;
+/// The most matches counted exactly; beyond, the total is an estimate.
+pub const EXACT_COUNT_LIMIT: i64 = 4000;
 /// Documents (the first by key) whose share of matches estimates a larger total.
 pub const SAMPLE_SIZE: i64 = 2000;
 
@@ -129,47 +132,169 @@ async fn page(
     size: i64,
 ) -> Result<Page, sqlx::Error> {
     if size == 0 {
-        return Ok(Page {
-            docs: Vec::new(),
-            has_more: false,
-            total: Total::exact(0),
-            last: None,
-        });
+        return Ok(assemble(q, Vec::new(), Total::exact(0)));
     }
-    let mut sql = QueryBuilder::<Postgres>::new("select d.doc, p.key, p.sort_value from (");
-    push_keys(&mut sql, q);
-    sql.push(") p join github_documents d on d.integration_id = ");
-    sql.push_bind(q.integration_id);
-    sql.push(" and d.collection = ");
-    sql.push_bind(q.collection.to_string());
-    sql.push(" and d.key = p.key order by ");
-    push_order(&mut sql, q, "p.");
-    let mut rows: Vec<(Value, String, Option<Value>)> =
-        sql.build_query_as().fetch_all(&mut *tx).await?;
+    if q.matches_everything() {
+        let rows = fetch_page(tx, q).await?;
+        return Ok(assemble(q, rows, Total::exact(size)));
+    }
+    // Few matches: one scan finds them all, counts them and sorts the page out of them.
+    // Many: the page is read in order (an index, or the first matches by key) and the
+    // total estimated from a sample, which is what decides between the two.
+    let mut estimate = None;
+    if size > EXACT_COUNT_LIMIT {
+        estimate = Some(sample(tx, q, size).await?);
+    }
+    if estimate.is_none_or(|e| e <= EXACT_COUNT_LIMIT / 2) {
+        let (rows, counted) = match q.after {
+            None => probe_page(tx, q).await?,
+            Some(_) => (Vec::new(), None),
+        };
+        let counted = match counted {
+            Some(n) => n,
+            None => probe_count(tx, q).await?,
+        };
+        if counted <= EXACT_COUNT_LIMIT {
+            let rows = match q.after {
+                None => rows,
+                Some(_) => fetch_page(tx, q).await?,
+            };
+            return Ok(assemble(q, rows, Total::exact(counted)));
+        }
+        estimate = Some(estimate.unwrap_or(0).max(EXACT_COUNT_LIMIT + 1));
+    }
+    let rows = fetch_page(tx, q).await?;
+    let mut page = assemble(q, rows, Total::default());
+    let shown = q.offset + page.docs.len() as i64;
+    page.total = if !page.has_more && (!page.docs.is_empty() || q.offset == 0) {
+        // The last page: everything before it and on it is all there is.
+        Total::exact(shown)
+    } else if page.docs.is_empty() {
+        // Past the end: fewer than `offset` match.
+        Total {
+            count: estimate.unwrap_or(0).min(q.offset),
+            is_estimate: true,
+        }
+    } else {
+        Total {
+            count: estimate.unwrap_or(0).max(shown + i64::from(page.has_more)),
+            is_estimate: true,
+        }
+    };
+    Ok(page)
+}
+
+/// A page's rows: the document, its key and its sort value (`limit + 1` at most).
+type Row = (Value, String, Option<Value>);
+
+fn assemble(q: &DocumentQuery<'_>, mut rows: Vec<Row>, total: Total) -> Page {
     let has_more = rows.len() as i64 > q.limit;
     rows.truncate(usize::try_from(q.limit).unwrap_or(usize::MAX));
     let last = rows.last().map(|(_, key, sort_value)| After {
         key: key.clone(),
         sort_value: sort_value.clone(),
     });
-    let docs: Vec<Value> = rows.into_iter().map(|(doc, _, _)| doc).collect();
-    let shown = q.offset + docs.len() as i64;
-
-    let total = if q.matches_everything() {
-        Total::exact(size)
-    } else if !has_more && (!docs.is_empty() || q.offset == 0) {
-        // The last page: everything before it and on it is all there is.
-        Total::exact(shown)
-    } else {
-        let known = shown + i64::from(has_more);
-        count(tx, q, size, known).await?
-    };
-    Ok(Page {
-        docs,
+    Page {
+        docs: rows.into_iter().map(|(doc, _, _)| doc).collect(),
         has_more,
         total,
         last,
-    })
+    }
+}
+
+/// ` join github_documents d on … order by …`: the documents of the keys in `p`.
+fn push_join(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
+    sql.push(") p join github_documents d on d.integration_id = ");
+    sql.push_bind(q.integration_id);
+    sql.push(" and d.collection = ");
+    sql.push_bind(q.collection.to_string());
+    sql.push(" and d.key = p.key order by ");
+    push_order(sql, q, "p.");
+}
+
+/// The page read in order: keys first (by index where there is one), then the documents.
+async fn fetch_page(tx: &mut PgConnection, q: &DocumentQuery<'_>) -> Result<Vec<Row>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Postgres>::new("select d.doc, p.key, p.sort_value from (");
+    push_keys(&mut sql, q);
+    push_join(&mut sql, q);
+    sql.build_query_as().fetch_all(&mut *tx).await
+}
+
+/// Up to [`EXACT_COUNT_LIMIT`] + 1 matches in any order, counted, and the page sorted out
+/// of them; the count is `None` when the page is past them (nothing to carry it).
+async fn probe_page(
+    tx: &mut PgConnection,
+    q: &DocumentQuery<'_>,
+) -> Result<(Vec<Row>, Option<i64>), sqlx::Error> {
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "select d.doc, p.key, p.sort_value, p.matches from (
+         select key, sort_value, count(*) over () as matches from (select key, ",
+    );
+    match q.sort_by {
+        Some(path) => {
+            sql.push("doc #> ");
+            sql.push_bind(path.clone());
+            sql.push("::text[]");
+        }
+        None => {
+            sql.push("null::jsonb");
+        }
+    }
+    sql.push(" as sort_value from github_documents");
+    push_where(&mut sql, q);
+    sql.push(" limit ");
+    sql.push_bind(EXACT_COUNT_LIMIT + 1);
+    sql.push(") found order by ");
+    push_order(&mut sql, q, "");
+    sql.push(" limit ");
+    sql.push_bind(q.limit + 1);
+    sql.push(" offset ");
+    sql.push_bind(q.offset);
+    push_join(&mut sql, q);
+    let rows: Vec<(Value, String, Option<Value>, i64)> =
+        sql.build_query_as().fetch_all(&mut *tx).await?;
+    let counted = rows.first().map(|row| row.3);
+    let rows = rows
+        .into_iter()
+        .map(|(doc, key, sort_value, _)| (doc, key, sort_value))
+        .collect();
+    Ok((rows, counted))
+}
+
+/// The matches, counted up to [`EXACT_COUNT_LIMIT`] + 1.
+async fn probe_count(tx: &mut PgConnection, q: &DocumentQuery<'_>) -> Result<i64, sqlx::Error> {
+    let mut sql =
+        QueryBuilder::<Postgres>::new("select count(*) from (select 1 from github_documents");
+    push_where(&mut sql, q);
+    sql.push(" limit ");
+    sql.push_bind(EXACT_COUNT_LIMIT + 1);
+    sql.push(") matches");
+    sql.build_query_scalar().fetch_one(&mut *tx).await
+}
+
+/// The matches estimated from their share among the collection's first [`SAMPLE_SIZE`]
+/// documents by key.
+async fn sample(
+    tx: &mut PgConnection,
+    q: &DocumentQuery<'_>,
+    size: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut sql = QueryBuilder::<Postgres>::new("select count(*) filter (where true");
+    push_matches(&mut sql, q);
+    sql.push(
+        "), count(*) from (select doc, search_text from github_documents where integration_id = ",
+    );
+    sql.push_bind(q.integration_id);
+    sql.push(" and collection = ");
+    sql.push_bind(q.collection.to_string());
+    sql.push(" order by key limit ");
+    sql.push_bind(SAMPLE_SIZE);
+    sql.push(") sample");
+    let (matched, sampled): (i64, i64) = sql.build_query_as().fetch_one(&mut *tx).await?;
+    if sampled == 0 {
+        return Ok(0);
+    }
+    Ok((matched as f64 / sampled as f64 * size as f64).round() as i64)
 }
 
 /// `order by [sort_value dir nulls last,] key`, the columns prefixed with `table`.
@@ -267,49 +392,4 @@ fn push_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
             finish(sql);
         }
     }
-}
-
-/// The matches, counted up to [`EXACT_COUNT_LIMIT`], else estimated (at least `known`).
-async fn count(
-    tx: &mut PgConnection,
-    q: &DocumentQuery<'_>,
-    size: i64,
-    known: i64,
-) -> Result<Total, sqlx::Error> {
-    let mut sql =
-        QueryBuilder::<Postgres>::new("select count(*) from (select 1 from github_documents");
-    push_where(&mut sql, q);
-    sql.push(" limit ");
-    sql.push_bind(EXACT_COUNT_LIMIT + 1);
-    sql.push(") matches");
-    let counted: i64 = sql.build_query_scalar().fetch_one(&mut *tx).await?;
-    if counted <= EXACT_COUNT_LIMIT {
-        return Ok(Total::exact(counted));
-    }
-
-    let mut sql = QueryBuilder::<Postgres>::new("select count(*) filter (where true");
-    push_matches(&mut sql, q);
-    sql.push(
-        "), count(*) from (select doc, search_text from github_documents where integration_id = ",
-    );
-    sql.push_bind(q.integration_id);
-    sql.push(" and collection = ");
-    sql.push_bind(q.collection.to_string());
-    sql.push(" order by key limit ");
-    sql.push_bind(SAMPLE_SIZE);
-    sql.push(") sample");
-    let (matched, sampled): (i64, i64) = sql.build_query_as().fetch_one(&mut *tx).await?;
-    let share = if sampled > 0 {
-        matched as f64 / sampled as f64
-    } else {
-        0.0
-    };
-    let estimate = (share * size as f64).round() as i64;
-    Ok(Total {
-        count: estimate
-            .max(EXACT_COUNT_LIMIT + 1)
-            .max(known)
-            .min(size.max(known)),
-        is_estimate: true,
-    })
 }
