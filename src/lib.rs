@@ -15,6 +15,7 @@ pub mod daily_stats;
 pub mod data;
 pub mod db;
 pub mod error;
+pub mod event_gaps;
 pub mod event_stats;
 pub mod git;
 pub mod github;

@@ -20,6 +20,9 @@ pub struct RepositoryStatistics {
     #[schema(value_type = Option<Object>)]
     pub statistics: Option<Box<RawValue>>,
     pub last_synchronized: Option<DateTime<Utc>>,
+    /// `false` when events were lost inside the statistics' window (more new events
+    /// between two polls than GitHub's 300-event window shows; see `GET /repositories`).
+    pub complete: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -100,6 +103,7 @@ async fn with_statistics(
             repository: format!("{}/{}", row.owner, row.name),
             statistics,
             last_synchronized: row.last_synchronized,
+            complete: row.complete,
         });
     }
     Ok(answers)

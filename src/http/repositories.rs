@@ -65,6 +65,25 @@ pub struct TrackedRepositoryView {
     /// GitHub answered 404 for this repository; it is retried with back-off.
     pub unavailable: bool,
     pub events_stored: i64,
+    /// Seconds between polls now: shorter than usual while the repository is busy (after
+    /// a gap), never below GitHub's `X-Poll-Interval` or 60 s.
+    pub poll_interval_secs: i64,
+    /// Polls that found more new events than GitHub's 300-event window shows: events
+    /// between two polls were lost.
+    pub event_gaps: i64,
+    /// The newest gap, if any.
+    pub last_gap: Option<EventGapView>,
+}
+
+/// Events between `from` (the newest event stored before the poll) and `to` (the oldest
+/// one it fetched) may be missing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventGapView {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// About how many events fell into it, at the rate of the events around it.
+    pub estimated_missing: Option<i32>,
+    pub detected_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -213,6 +232,23 @@ async fn list_repositories(
             last_error: r.last_error,
             unavailable: r.unavailable,
             events_stored: r.events_stored,
+            poll_interval_secs: r.busy_interval_secs.map_or_else(
+                || {
+                    (state.config.events_poll_interval_secs as i64)
+                        .max(i64::from(r.poll_interval_secs))
+                },
+                i64::from,
+            ),
+            event_gaps: r.event_gaps,
+            last_gap: match (r.gap_started_at, r.gap_ended_at, r.gap_detected_at) {
+                (Some(from), Some(to), Some(detected_at)) => Some(EventGapView {
+                    from,
+                    to,
+                    estimated_missing: r.gap_estimated_missing,
+                    detected_at,
+                }),
+                _ => None,
+            },
         })
         .collect();
     Ok(Json(RepositoryList { repositories }))

@@ -17,8 +17,9 @@ use crate::config::Config;
 use crate::github::events::{self as gh, Event};
 use crate::github::{GitHubError, Page};
 use crate::state::AppState;
+use crate::store::event_gaps;
 use crate::store::events::{self, NewEvent};
-use crate::store::polling::{self, PollTarget};
+use crate::store::polling::{self, PollTarget, Schedule};
 
 /// A lease outlives any poll: `EVENTS_POLL_TIMEOUT_SECS` is at most 240.
 const LEASE_SECS: i64 = 300;
@@ -146,40 +147,87 @@ async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollRe
         .poll_interval
         .and_then(|s| i32::try_from(s).ok())
         .unwrap_or(target.poll_interval_secs);
-    let next_poll_at = Utc::now() + chrono::Duration::seconds(due_in_secs(state, poll_interval));
+    let schedule = |gap: bool| {
+        let (busy_interval_secs, due_in) = crate::event_gaps::next_interval(
+            due_in_secs(state, poll_interval),
+            i64::from(poll_interval),
+            target.busy_interval_secs,
+            gap,
+        );
+        Schedule {
+            poll_interval_secs: poll_interval,
+            busy_interval_secs,
+            next_poll_at: Utc::now() + chrono::Duration::seconds(due_in),
+        }
+    };
     if first.not_modified {
-        polling::record_not_modified(&state.db, target.id, poll_interval, next_poll_at).await?;
+        polling::record_not_modified(&state.db, target.id, &schedule(false)).await?;
         return Ok(PollResult::NotModified);
     }
 
     let etag = first.etag.clone();
-    let (new_events, complete) = collect_new_events(state, target.id, first).await?;
+    let newest_before = event_gaps::newest_event_at(&state.db, target.id).await?;
+    let walk = collect_new_events(state, target.id, first).await?;
+    let gap = if walk.complete {
+        let fetched: Vec<_> = walk.events.iter().map(|e| e.created_at).collect();
+        crate::event_gaps::detect(newest_before, &fetched, walk.met_known)
+    } else {
+        None
+    };
     let mut tx = state.db.begin().await?;
-    let inserted = events::insert(&mut tx, target.id, &new_events).await?;
+    let inserted = events::insert(&mut tx, target.id, &walk.events).await?;
     let trimmed = events::trim(&mut tx, target.id, state.config.events_keep_per_repo).await?;
-    let etag = if complete { etag.as_deref() } else { None };
+    if let Some(gap) = &gap {
+        event_gaps::record(&mut tx, target.id, gap).await?;
+    }
+    let etag = if walk.complete { etag.as_deref() } else { None };
+    let schedule = schedule(gap.is_some());
     polling::record_synchronized(
         &mut tx,
         target.id,
         etag,
-        poll_interval,
-        next_poll_at,
-        inserted + trimmed > 0,
+        &schedule,
+        inserted + trimmed > 0 || gap.is_some(),
     )
     .await?;
     tx.commit().await?;
+    if let Some(gap) = gap {
+        state.metrics.increment("gitpulse_event_gaps_total", &[]);
+        tracing::warn!(
+            repository = %format!("{}/{}", target.owner, target.name),
+            from = %gap.started_at,
+            to = %gap.ended_at,
+            estimated_missing = ?gap.estimated_missing,
+            next_poll_in_secs = (schedule.next_poll_at - Utc::now()).num_seconds(),
+            "events were lost between two polls (more than GitHub's 300-event window)"
+        );
+    }
     Ok(PollResult::Stored(inserted))
 }
 
+/// What a walk through the pages found.
+struct Walk {
+    /// The events not stored yet, newest first.
+    events: Vec<NewEvent>,
+    /// The walk met an event already stored.
+    met_known: bool,
+    /// The walk ended at a known event or the end of the window (not at a failed page).
+    complete: bool,
+}
+
 /// Reads pages newest first until a known event, the end of the window, or an error.
-/// Returns the events not stored yet and whether the walk completed.
 async fn collect_new_events(
     state: &AppState,
     repository_id: i64,
     first: Page<Event>,
-) -> Result<(Vec<NewEvent>, bool), PollError> {
+) -> Result<Walk, PollError> {
     let mut collected = Vec::new();
     let mut page = first;
+    let walk = |events, met_known, complete| Walk {
+        events,
+        met_known,
+        complete,
+    };
     loop {
         let batch: Vec<NewEvent> = page.items.into_iter().filter_map(into_new_event).collect();
         let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
@@ -187,20 +235,22 @@ async fn collect_new_events(
         let reached_known = !known.is_empty();
         collected.extend(batch.into_iter().filter(|e| !known.contains(&e.id)));
         if reached_known {
-            return Ok((collected, true));
+            return Ok(walk(collected, true, true));
         }
         let Some(next) = page.next else {
-            return Ok((collected, true));
+            return Ok(walk(collected, false, true));
         };
         page = match gh::next_events(&state.github, &next).await {
             Ok(page) => page,
             // Past GitHub's window: everything reachable has been read.
-            Err(GitHubError::Status { status: 422, .. }) => return Ok((collected, true)),
+            Err(GitHubError::Status { status: 422, .. }) => {
+                return Ok(walk(collected, false, true));
+            }
             // A page that arrived but cannot be read fails the poll.
             Err(error @ GitHubError::Decode(_)) => return Err(error.into()),
             Err(error) => {
                 tracing::warn!(repository_id, %error, "event page failed; storing what was read");
-                return Ok((collected, false));
+                return Ok(walk(collected, false, false));
             }
         };
     }

@@ -119,6 +119,8 @@ pub struct StatsRow {
     pub events_version: i64,
     /// The cached JSON; `None` when nothing is cached or the cache is stale.
     pub statistics: Option<String>,
+    /// No event gap reaches into the statistics' window.
+    pub complete: bool,
 }
 
 /// The user's repositories (all, or the one named) with fresh cached statistics.
@@ -131,7 +133,16 @@ pub async fn stats_rows(
         "select r.id as repository_id, r.owner, r.name, r.last_synchronized, r.events_version,
                 case when s.events_version = r.events_version
                       and (s.valid_until is null or s.valid_until > now())
-                     then s.statistics::text end as statistics
+                     then s.statistics::text end as statistics,
+                case when r.gap_until is null then true
+                     else r.gap_until <= case
+                         when (select count(*) from events e where e.repository_id = r.id
+                                  and e.created_at > now() - interval '7 days') between 1 and 500
+                         then now() - interval '7 days'
+                         else (select min(w.created_at) from (select created_at from events e
+                                  where e.repository_id = r.id
+                                  order by created_at desc, id desc limit 500) w)
+                     end end as complete
            from tracked_repositories t
            join repositories r on r.id = t.repository_id
            left join repository_event_stats s on s.repository_id = r.id
@@ -175,7 +186,8 @@ pub async fn stats_fingerprint(db: &PgPool, user_id: i64) -> Result<(String, boo
     sqlx::query_as(
         "select coalesce(md5(string_agg(
                     r.id || ':' || r.owner || '/' || r.name || ':' || r.events_version || ':'
-                    || coalesce(r.last_synchronized::text, '-'), ',' order by r.id)), ''),
+                    || coalesce(r.last_synchronized::text, '-') || ':'
+                    || coalesce(r.gap_until::text, '-'), ',' order by r.id)), ''),
                 coalesce(bool_and(r.last_synchronized is null
                     or (s.events_version = r.events_version
                         and (s.valid_until is null or s.valid_until > now()))), true)

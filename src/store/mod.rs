@@ -7,6 +7,7 @@ pub mod backups;
 pub mod commits;
 pub mod daily_stats;
 pub mod documents;
+pub mod event_gaps;
 pub mod events;
 pub mod integrations;
 pub mod oauth_states;

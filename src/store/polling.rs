@@ -14,6 +14,8 @@ pub struct PollTarget {
     pub events_etag: Option<String>,
     pub poll_interval_secs: i32,
     pub error_count: i32,
+    /// The shortened interval of a busy repository (after a gap), `None` when normal.
+    pub busy_interval_secs: Option<i32>,
 }
 
 /// Leases up to `limit` due repositories that someone tracks, oldest due first.
@@ -35,7 +37,8 @@ pub async fn claim_due(
          update repositories r
             set lease_until = now() + make_interval(secs => $2), last_polled_at = now()
            from due where r.id = due.id
-         returning r.id, r.owner, r.name, r.events_etag, r.poll_interval_secs, r.error_count",
+         returning r.id, r.owner, r.name, r.events_etag, r.poll_interval_secs, r.error_count,
+                   r.busy_interval_secs",
     )
     .bind(limit)
     .bind(lease_secs as f64)
@@ -43,22 +46,33 @@ pub async fn claim_due(
     .await
 }
 
+/// When a repository is polled next, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// GitHub's `X-Poll-Interval` (seconds).
+    pub poll_interval_secs: i32,
+    /// The shortened interval of a busy repository, `None` when normal.
+    pub busy_interval_secs: Option<i32>,
+    pub next_poll_at: DateTime<Utc>,
+}
+
 /// After a 304: only the sync time and the schedule change.
 pub async fn record_not_modified(
     db: &PgPool,
     id: i64,
-    poll_interval_secs: i32,
-    next_poll_at: DateTime<Utc>,
+    schedule: &Schedule,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update repositories
             set last_synchronized = now(), poll_interval_secs = $2, next_poll_at = $3,
+                busy_interval_secs = $4,
                 lease_until = null, last_error = null, error_count = 0, unavailable = false
           where id = $1",
     )
     .bind(id)
-    .bind(poll_interval_secs)
-    .bind(next_poll_at)
+    .bind(schedule.poll_interval_secs)
+    .bind(schedule.next_poll_at)
+    .bind(schedule.busy_interval_secs)
     .execute(db)
     .await?;
     Ok(())
@@ -70,13 +84,13 @@ pub async fn record_synchronized(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
     etag: Option<&str>,
-    poll_interval_secs: i32,
-    next_poll_at: DateTime<Utc>,
+    schedule: &Schedule,
     events_changed: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update repositories
             set events_etag = $2, poll_interval_secs = $3, next_poll_at = $4,
+                busy_interval_secs = $6,
                 last_synchronized = now(), lease_until = null, last_error = null,
                 error_count = 0, unavailable = false,
                 events_version = events_version + case when $5 then 1 else 0 end
@@ -84,9 +98,10 @@ pub async fn record_synchronized(
     )
     .bind(id)
     .bind(etag)
-    .bind(poll_interval_secs)
-    .bind(next_poll_at)
+    .bind(schedule.poll_interval_secs)
+    .bind(schedule.next_poll_at)
     .bind(events_changed)
+    .bind(schedule.busy_interval_secs)
     .execute(&mut **tx)
     .await?;
     Ok(())

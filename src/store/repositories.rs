@@ -22,6 +22,13 @@ pub struct TrackedRepository {
     pub last_error: Option<String>,
     pub unavailable: bool,
     pub events_stored: i64,
+    pub poll_interval_secs: i32,
+    pub busy_interval_secs: Option<i32>,
+    pub event_gaps: i64,
+    pub gap_started_at: Option<DateTime<Utc>>,
+    pub gap_ended_at: Option<DateTime<Utc>>,
+    pub gap_estimated_missing: Option<i32>,
+    pub gap_detected_at: Option<DateTime<Utc>>,
 }
 
 pub async fn find(db: &PgPool, owner: &str, name: &str) -> Result<Option<Repository>, sqlx::Error> {
@@ -123,5 +130,12 @@ pub async fn list_tracked(
 const TRACKED_SELECT: &str =
     "select r.id, r.owner, r.name, t.created_at as added_at, r.last_synchronized,
         r.last_error, r.unavailable,
-        (select count(*) from events e where e.repository_id = r.id) as events_stored
-   from tracked_repositories t join repositories r on r.id = t.repository_id";
+        (select count(*) from events e where e.repository_id = r.id) as events_stored,
+        r.poll_interval_secs, r.busy_interval_secs,
+        (select count(*) from event_gaps g where g.repository_id = r.id) as event_gaps,
+        g.started_at as gap_started_at, g.ended_at as gap_ended_at,
+        g.estimated_missing as gap_estimated_missing, g.detected_at as gap_detected_at
+   from tracked_repositories t join repositories r on r.id = t.repository_id
+   left join lateral (select started_at, ended_at, estimated_missing, detected_at
+                        from event_gaps where repository_id = r.id
+                       order by detected_at desc, id desc limit 1) g on true";

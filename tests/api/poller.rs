@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{Timelike, Utc};
 use fake_github::{FakeGitHub, Fault};
 use gitpulse::jobs::poller::poll_due;
 use reqwest::StatusCode;
@@ -426,4 +426,107 @@ async fn a_hanging_repository_never_holds_back_the_others() {
     let error = slow["last_error"].as_str().unwrap_or_default();
     assert!(error.contains("within 3 s"), "{repos}");
     app.stop().await;
+}
+
+/// Seconds until the repository's next poll.
+async fn due_in(app: &TestApp, name: &str) -> i64 {
+    sqlx::query_scalar(
+        "select extract(epoch from next_poll_at - now())::bigint from repositories where name = $1",
+    )
+    .bind(name)
+    .fetch_one(&app.state.db)
+    .await
+    .expect("next poll")
+}
+
+async fn listed(app: &TestApp, token: &str) -> serde_json::Value {
+    let (status, body) = json_of(app.get("/repositories", Some(token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["repositories"][0].clone()
+}
+
+/// More new events between two polls than GitHub's 300-event window shows: the poll records
+/// the gap (its range and an estimate of the events in it), statistics say they are not
+/// complete, and the repository is polled more often until it quiets down.
+#[tokio::test]
+async fn a_window_overrun_is_recorded_as_a_gap_and_speeds_up_polling() {
+    let gh = FakeGitHub::start().await;
+    let (app, token) = tracking(&gh, &["busy"], |c| c.events_poll_interval_secs = 600).await;
+    let start = (Utc::now() - chrono::Duration::days(2))
+        .with_nanosecond(0)
+        .expect("whole seconds");
+    gh.generate_events("acme", "busy", 10, "PushEvent", start, 60);
+    poll_due(&app.state).await.expect("poll");
+    assert_eq!(stored(&app, "busy").await, 10);
+    let quiet = listed(&app, &token).await;
+    assert_eq!(quiet["event_gaps"], 0, "{quiet}");
+    assert!(quiet["last_gap"].is_null());
+    assert_eq!(quiet["poll_interval_secs"], 600);
+
+    // 400 events, one a minute, an hour after the last known one: the poll reads the
+    // newest 300 and never meets a known event.
+    let burst = start + chrono::Duration::hours(1);
+    gh.generate_events("acme", "busy", 400, "WatchEvent", burst, 60);
+    make_all_due(&app).await;
+    poll_due(&app.state).await.expect("poll");
+    assert_eq!(stored(&app, "busy").await, 310);
+    let busy = listed(&app, &token).await;
+    assert_eq!(busy["event_gaps"], 1, "{busy}");
+    let gap = &busy["last_gap"];
+    let at = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    assert_eq!(
+        gap["from"],
+        at(start + chrono::Duration::minutes(9)),
+        "{gap}"
+    );
+    assert_eq!(
+        gap["to"],
+        at(burst + chrono::Duration::minutes(100)),
+        "{gap}"
+    );
+    // 100 burst events and the hour before them (no events) fell in; at the burst's rate
+    // of one a minute the estimate is the gap's length in minutes.
+    assert_eq!(gap["estimated_missing"], 151, "{gap}");
+    assert_eq!(
+        busy["poll_interval_secs"], 300,
+        "halved toward X-Poll-Interval"
+    );
+    assert!((295..=300).contains(&due_in(&app, "busy").await));
+
+    let (status, stats) = json_of(
+        app.get("/repository/stats?owner=acme&name=busy", Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["complete"], false, "{stats}");
+    let metrics = app
+        .get("/metrics", None)
+        .await
+        .text()
+        .await
+        .expect("metrics");
+    assert!(
+        metrics.contains("gitpulse_event_gaps_total{} 1"),
+        "{metrics}"
+    );
+
+    // Still busy: another overrun halves the interval again.
+    gh.generate_events("acme", "busy", 400, "WatchEvent", Utc::now(), 0);
+    make_all_due(&app).await;
+    poll_due(&app.state).await.expect("poll");
+    assert_eq!(listed(&app, &token).await["poll_interval_secs"], 150);
+    assert_eq!(listed(&app, &token).await["event_gaps"], 2);
+
+    // Quiet again (a 304, then a few new events): the interval doubles back to normal.
+    make_all_due(&app).await;
+    poll_due(&app.state).await.expect("poll");
+    assert_eq!(listed(&app, &token).await["poll_interval_secs"], 300);
+    gh.generate_events("acme", "busy", 5, "PushEvent", Utc::now(), 0);
+    make_all_due(&app).await;
+    poll_due(&app.state).await.expect("poll");
+    let calm = listed(&app, &token).await;
+    assert_eq!(calm["poll_interval_secs"], 600, "{calm}");
+    assert_eq!(calm["event_gaps"], 2, "no new gap");
+    assert!((595..=600).contains(&due_in(&app, "busy").await));
 }

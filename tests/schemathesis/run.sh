@@ -107,6 +107,7 @@ DATABASE_URL="$db_url" \
   GITHUB_TOKENS="schemathesis-polling-token" \
   GITHUB_CLIENT_ID="schemathesis-client" \
   GITHUB_CLIENT_SECRET="schemathesis-secret" \
+  FRONTEND_URLS="http://localhost:5173" \
   RATE_LIMIT_ENABLED=false \
   SCHEDULER_ENABLED=false \
   BACKUP_DIR="$work/backups" \
