@@ -43,22 +43,36 @@ pub async fn claim_due(
     .await
 }
 
-/// After a 304: only the sync time and the schedule change.
-pub async fn record_not_modified(
-    db: &PgPool,
-    id: i64,
-    poll_interval_secs: i32,
-    next_poll_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+/// A repository whose events did not change (a 304).
+#[derive(Debug, Clone, Copy)]
+pub struct NotModified {
+    pub id: i64,
+    pub poll_interval_secs: i32,
+    pub next_poll_at: DateTime<Utc>,
+}
+
+/// After 304s: only the sync time and the schedule change, for all of `done` in one
+/// statement.
+pub async fn record_not_modified(db: &PgPool, done: &[NotModified]) -> Result<(), sqlx::Error> {
+    if done.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "update repositories
-            set last_synchronized = now(), poll_interval_secs = $2, next_poll_at = $3,
-                lease_until = null, last_error = null, error_count = 0, unavailable = false
-          where id = $1",
+        "update repositories r
+            set last_synchronized = now(), poll_interval_secs = d.poll_interval_secs,
+                next_poll_at = d.next_poll_at, lease_until = null, last_error = null,
+                error_count = 0, unavailable = false
+           from unnest($1::int8[], $2::int4[], $3::timestamptz[])
+                as d (id, poll_interval_secs, next_poll_at)
+          where r.id = d.id",
     )
-    .bind(id)
-    .bind(poll_interval_secs)
-    .bind(next_poll_at)
+    .bind(done.iter().map(|d| d.id).collect::<Vec<_>>())
+    .bind(
+        done.iter()
+            .map(|d| d.poll_interval_secs)
+            .collect::<Vec<_>>(),
+    )
+    .bind(done.iter().map(|d| d.next_poll_at).collect::<Vec<_>>())
     .execute(db)
     .await?;
     Ok(())
