@@ -97,10 +97,10 @@ async fn ingest_batch(
     })
 }
 
-/// The batch's shas that are already stored, found without a transaction: a resend (a
-/// retried request, a resumed sync) is recognised by its first commit, and only then are
-/// all its shas probed. The writes below stay correct if a concurrent batch stores some
-/// of the rest meanwhile.
+/// The batch's shas that are already stored, found in one query without a transaction:
+/// a resend (a retried request, a resumed sync) is recognised by its first commit, and
+/// only then are all its shas probed (the probe is gated by a one-time check). The
+/// writes below stay correct if a concurrent batch stores some of the rest meanwhile.
 async fn stored_shas(
     db: &PgPool,
     repo_id: i64,
@@ -109,23 +109,17 @@ async fn stored_shas(
     let Some(first) = commits.first() else {
         return Ok(HashSet::new());
     };
-    let first_stored: bool = sqlx::query_scalar(
-        "select exists (select 1 from repo_commits where repo_id = $1 and sha = $2)",
+    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    let known: Vec<String> = sqlx::query_scalar(
+        "select sha from repo_commits
+         where repo_id = $1 and sha = any($2)
+           and exists (select 1 from repo_commits where repo_id = $1 and sha = $3)",
     )
     .bind(repo_id)
+    .bind(&shas)
     .bind(&first.sha)
-    .fetch_one(db)
+    .fetch_all(db)
     .await?;
-    if !first_stored {
-        return Ok(HashSet::new());
-    }
-    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
-    let known: Vec<String> =
-        sqlx::query_scalar("select sha from repo_commits where repo_id = $1 and sha = any($2)")
-            .bind(repo_id)
-            .bind(&shas)
-            .fetch_all(db)
-            .await?;
     Ok(known.into_iter().collect())
 }
 
