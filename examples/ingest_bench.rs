@@ -134,6 +134,7 @@ async fn main() -> Result<(), Error> {
     // API key authentication after first use, in process (no HTTP).
     let config = gitpulse::config::Config {
         database_url: gitpulse::config::Secret::new(database),
+        data_dir: Some(std::env::temp_dir().join(format!("ingest_bench_{}", std::process::id()))),
         ..gitpulse::config::Config::default()
     };
     let state = gitpulse::start(config).await?;
