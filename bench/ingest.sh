@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Commit ingestion benchmark: a release server on a fresh database on the local
-# PostgreSQL, 1000-commit batches (new, then resent) timed from a client, p50/p95.
+# PostgreSQL, 1000-commit batches (new, then resent) timed from a client, p50/p95, and in
+# the same runs the floor: the same 1000 rows written with one `\copy` from psql into a
+# fresh repository (psql's process start measured apart with `select 1` and subtracted).
+# Needs psql and curl. CARGO_BUILD_JOBS limits the build on a shared machine.
 # Usage: bench/ingest.sh [runs]   (ADMIN_DATABASE_URL overrides the PostgreSQL server;
 #        GITPULSE_BIN=path runs another server binary, e.g. an older build for an A/B run)
 set -euo pipefail
@@ -26,6 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "load before: $(cat /proc/loadavg)"
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.1
@@ -35,3 +39,4 @@ done
 # CPU the server spent (user + system), steadier than wall time on a shared machine.
 TICKS=$(getconf CLK_TCK)
 awk -v t="$TICKS" '{ printf "server CPU time: %.2f s\n", ($14 + $15) / t }' "/proc/$SERVER/stat"
+echo "load after: $(cat /proc/loadavg)"

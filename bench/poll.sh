@@ -5,7 +5,8 @@
 # and the server's resident memory stays <= 64 MB.
 #
 # Needs: a local PostgreSQL (as for the tests), psql and curl.
-# Usage: bench/poll.sh [repositories=10000]
+# Usage: bench/poll.sh [repositories=10000]   (GITPULSE_BIN=path runs another server binary,
+#        e.g. an older build for an A/B run; CARGO_BUILD_JOBS limits the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
@@ -22,12 +23,18 @@ psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null 2>&1
 "$CARGO_TARGET_DIR/release/fake-github" --addr "$GH" --repos "$N" --rate-limit 100000000 >/dev/null &
 FAKE=$!
 SERVER=
+# Runs on every exit, also after a failure or ^C: nothing in it may stop it early (a killed
+# child's `wait` returns 143), and the database is always dropped.
 cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
-  kill "$FAKE" 2>/dev/null; wait "$FAKE" 2>/dev/null
+  set +e
+  for pid in $SERVER $FAKE; do kill "$pid" 2>/dev/null; done
+  for pid in $SERVER $FAKE; do wait "$pid" 2>/dev/null; done
   psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null 2>&1
+  return 0
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+echo "load before: $(cat /proc/loadavg)"
 for _ in $(seq 1 600); do curl -fs "http://$GH/rate_limit" >/dev/null && break; sleep 0.1; done
 
 # Create and migrate the database, then track N repositories for one user.
@@ -49,7 +56,7 @@ wait_all_synced_since() {
 T0=$(psql "$DB_URL" -Atc "select now()")
 DATABASE_URL="$DB_URL?sslmode=disable" LISTEN_ADDR=$ADDR GITHUB_API_URL=http://$GH GITHUB_TOKENS=bench-token \
   GITHUB_MAX_REQUESTS_PER_MINUTE=100000000 GITHUB_MAX_CONCURRENCY=32 EVENTS_POLL_INTERVAL_SECS=3600 \
-  RATE_LIMIT_ENABLED=false RUST_LOG=warn "$CARGO_TARGET_DIR/release/gitpulse" serve &
+  RATE_LIMIT_ENABLED=false RUST_LOG=warn "${GITPULSE_BIN:-$CARGO_TARGET_DIR/release/gitpulse}" serve &
 SERVER=$!
 
 echo "== cycle 1: first poll of $N repositories (200s, 50 events each)"
@@ -64,3 +71,4 @@ echo "   $(wait_all_synced_since "$T1") s"
 AFTER=$(remaining)
 echo "   charged GitHub requests: $((BEFORE - AFTER))"
 echo "== gitpulse resident memory: $(grep -E 'VmHWM|VmRSS' /proc/$SERVER/status | tr -s ' ' | tr '\n' ' ')"
+echo "load after: $(cat /proc/loadavg)"

@@ -82,7 +82,11 @@ mod tests {
         let fetched: Vec<_> = (100..400).map(minutes_ago).collect();
         let gap = detect(Some(minutes_ago(500)), &fetched, false).expect("a gap");
         assert_eq!(gap.ended_at, fetched[299]);
-        assert_eq!(gap.estimated_missing, Some(101), "399 - 500 minutes at one a minute");
+        assert_eq!(
+            gap.estimated_missing,
+            Some(101),
+            "399 - 500 minutes at one a minute"
+        );
         assert_eq!(detect(None, &fetched, false), None, "nothing stored before");
         assert_eq!(
             detect(Some(minutes_ago(500)), &fetched, true),

@@ -19,7 +19,7 @@ use crate::github::{GitHubError, Page};
 use crate::state::AppState;
 use crate::store::event_gaps;
 use crate::store::events::{self, NewEvent};
-use crate::store::polling::{self, PollTarget, Schedule};
+use crate::store::polling::{self, NotModified, PollTarget, Schedule};
 
 /// A lease outlives any poll: `EVENTS_POLL_TIMEOUT_SECS` is at most 240.
 const LEASE_SECS: i64 = 300;
@@ -36,26 +36,33 @@ pub struct CycleSummary {
 }
 
 enum PollResult {
-    NotModified,
+    NotModified(NotModified),
     Stored(u64),
 }
 
 /// Polls every repository that is due, until none is due and none is in flight (or
 /// shutdown stops the claiming).
 ///
-/// Polls run in a sliding window of `2 × GITHUB_MAX_CONCURRENCY` slots: whenever one
-/// finishes, or at least every [`TICK`], free slots claim more due repositories, so a
-/// slow repository holds one slot and never the others. Each poll has a deadline
-/// (`EVENTS_POLL_TIMEOUT_SECS`, well inside its lease); one that misses it is recorded as
-/// a failure and retried with back-off.
+/// Polls run in a sliding window of `2 × GITHUB_MAX_CONCURRENCY` slots: whenever half of
+/// them are free, or at least every [`TICK`], the free slots claim more due repositories
+/// (one claim query per half window, not per poll), so a slow repository holds one slot
+/// and never the others. Each poll has a deadline (`EVENTS_POLL_TIMEOUT_SECS`, well inside
+/// its lease); one that misses it is recorded as a failure and retried with back-off.
+/// Unchanged repositories (304) are recorded together, one statement per half window.
 pub async fn poll_due(state: &AppState) -> Result<CycleSummary, sqlx::Error> {
     let slots = (state.config.github_max_concurrency * 2).max(2);
     let deadline = Duration::from_secs(state.config.events_poll_timeout_secs);
     let mut summary = CycleSummary::default();
     let mut polls = JoinSet::new();
+    let mut unchanged: Vec<NotModified> = Vec::with_capacity(slots);
+    let mut refill = true;
     loop {
         let free = slots.saturating_sub(polls.len());
-        if free > 0 && !state.shutdown.is_cancelled() {
+        let claim = refill || polls.is_empty() || free >= slots.div_ceil(2);
+        if claim && free > 0 && !state.shutdown.is_cancelled() {
+            refill = false;
+            polling::record_not_modified(&state.db, &unchanged).await?;
+            unchanged.clear();
             for target in polling::claim_due(&state.db, free as i64, LEASE_SECS).await? {
                 let state = state.clone();
                 polls.spawn(async move {
@@ -73,21 +80,28 @@ pub async fn poll_due(state: &AppState) -> Result<CycleSummary, sqlx::Error> {
             }
         }
         if polls.is_empty() {
+            polling::record_not_modified(&state.db, &unchanged).await?;
             break;
         }
         let joined = tokio::select! {
             joined = polls.join_next() => joined,
             // Look for newly due work even while every poll in flight is slow.
-            () = tokio::time::sleep(TICK) => continue,
+            () = tokio::time::sleep(TICK) => {
+                refill = true;
+                continue;
+            }
         };
-        let Some(joined) = joined else { break };
+        let Some(joined) = joined else { continue };
         let Ok((target, result)) = joined else {
             summary.failed += 1;
             continue;
         };
         summary.polled += 1;
         match result {
-            Ok(PollResult::NotModified) => summary.not_modified += 1,
+            Ok(PollResult::NotModified(done)) => {
+                summary.not_modified += 1;
+                unchanged.push(done);
+            }
             Ok(PollResult::Stored(n)) => summary.new_events += n,
             Err(error) => {
                 summary.failed += 1;
@@ -161,8 +175,11 @@ async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollRe
         }
     };
     if first.not_modified {
-        polling::record_not_modified(&state.db, target.id, &schedule(false)).await?;
-        return Ok(PollResult::NotModified);
+        // Recorded by the caller, together with the other unchanged repositories.
+        return Ok(PollResult::NotModified(NotModified {
+            id: target.id,
+            schedule: schedule(false),
+        }));
     }
 
     let etag = first.etag.clone();

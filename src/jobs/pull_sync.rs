@@ -48,6 +48,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
         }
         for target in targets {
             let id = target.id;
+            commits::mark_syncing(&state.db, id).await?;
             tokio::select! {
                 () = state.shutdown.cancelled() => {
                     store::release(&state.db, id).await?;

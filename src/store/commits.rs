@@ -1,12 +1,14 @@
 //! Commits of project repositories, pushed by the client or pulled by the server. Both
-//! paths store through [`ingest`]: one transaction, one bulk insert, dedup by (repo, sha).
+//! paths store through [`ingest`]: one transaction, one bulk write (binary `COPY`), dedup
+//! by (repo, sha).
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::store::audit::{self, AuditEntry};
+use crate::store::copy::BinaryCopy;
 
 /// A validated commit, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,17 +48,6 @@ pub async fn ingest(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    // Show `syncing` while the batch runs. The mark need not survive a crash, so it is
-    // committed without waiting for the WAL flush (the batch itself is durable).
-    let mut mark = db.begin().await?;
-    sqlx::query("set local synchronous_commit = off")
-        .execute(&mut *mark)
-        .await?;
-    sqlx::query("update project_repos set sync_status = 'syncing' where id = $1")
-        .bind(repo_id)
-        .execute(&mut *mark)
-        .await?;
-    mark.commit().await?;
     match ingest_batch(db, repo_id, commits, audit).await {
         Ok(outcome) => Ok(outcome),
         Err(e) => {
@@ -72,28 +63,102 @@ async fn ingest_batch(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    let shas: Vec<String> = commits.iter().map(|c| c.sha.clone()).collect();
-    let mut tx = db.begin().await?;
-    // A resend (a retried request, a resumed sync) holds commits we have: if the batch's
-    // first commit is stored, find all stored ones with index probes and send only the
-    // rest. `on conflict do nothing` below stays the guarantee either way.
-    let known: HashSet<String> = if is_stored(&mut tx, repo_id, shas.first()).await? {
-        sqlx::query_scalar("select sha from repo_commits where repo_id = $1 and sha = any($2)")
-            .bind(repo_id)
-            .bind(&shas)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect()
-    } else {
-        HashSet::new()
-    };
+    let known = stored_shas(db, repo_id, commits).await?;
     let fresh: Vec<&NewCommit> = commits.iter().filter(|c| !known.contains(&c.sha)).collect();
-    let new_shas = insert_new(&mut tx, repo_id, &fresh).await?;
+    let (tx, new) = if fresh.is_empty() {
+        // Nothing to store (a resend): only the status and the audit entry change, and
+        // no stored commit depends on them, so they need not wait for the WAL flush.
+        let mut tx = db.begin().await?;
+        sqlx::query("set local synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        (tx, HashSet::new())
+    } else {
+        write_fresh(db, repo_id, &fresh).await?
+    };
+    let inserted: Vec<bool> = commits
+        .iter()
+        .map(|c| new.contains(c.sha.as_str()))
+        .collect();
+    let last_ingested_sha = commits.last().map(|c| c.sha.clone());
+    finish(
+        tx,
+        repo_id,
+        commits.len(),
+        new.len(),
+        last_ingested_sha.as_deref(),
+        audit,
+    )
+    .await?;
+    Ok(IngestOutcome {
+        inserted_count: new.len(),
+        inserted,
+        last_ingested_sha,
+    })
+}
 
-    let new: HashSet<&str> = new_shas.iter().map(String::as_str).collect();
-    let inserted: Vec<bool> = shas.iter().map(|s| new.contains(s.as_str())).collect();
-    let last_ingested_sha = shas.last().cloned();
+/// The batch's shas that are already stored, found in one query without a transaction:
+/// a resend (a retried request, a resumed sync) is recognised by its first commit, and
+/// only then are all its shas probed (the probe is gated by a one-time check). The
+/// writes below stay correct if a concurrent batch stores some of the rest meanwhile.
+async fn stored_shas(
+    db: &PgPool,
+    repo_id: i64,
+    commits: &[NewCommit],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let Some(first) = commits.first() else {
+        return Ok(HashSet::new());
+    };
+    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    let known: Vec<String> = sqlx::query_scalar(
+        "select sha from repo_commits
+         where repo_id = $1 and sha = any($2)
+           and exists (select 1 from repo_commits where repo_id = $1 and sha = $3)",
+    )
+    .bind(repo_id)
+    .bind(&shas)
+    .bind(&first.sha)
+    .fetch_all(db)
+    .await?;
+    Ok(known.into_iter().collect())
+}
+
+/// Opens the batch's transaction and writes `fresh` in it: one binary `COPY` (the fast
+/// path), or, if a concurrent batch stored one of them first (a unique violation aborts
+/// the copy), a new transaction with an insert that skips what is stored. Returns the
+/// open transaction and the shas it stored.
+async fn write_fresh<'a>(
+    db: &PgPool,
+    repo_id: i64,
+    fresh: &[&'a NewCommit],
+) -> Result<(Transaction<'static, Postgres>, HashSet<&'a str>), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    match copy_new(&mut tx, repo_id, fresh).await {
+        Ok(()) => return Ok((tx, fresh.iter().map(|c| c.sha.as_str()).collect())),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => tx.rollback().await?,
+        Err(e) => return Err(e),
+    }
+    let mut tx = db.begin().await?;
+    let stored = insert_new(&mut tx, repo_id, fresh).await?;
+    let stored: HashSet<String> = stored.into_iter().collect();
+    let new = fresh
+        .iter()
+        .map(|c| c.sha.as_str())
+        .filter(|s| stored.contains(*s))
+        .collect();
+    Ok((tx, new))
+}
+
+/// Marks the repository healthy, records the audit entry and commits (durably when the
+/// transaction stored commits).
+async fn finish(
+    mut tx: Transaction<'_, Postgres>,
+    repo_id: i64,
+    total: usize,
+    inserted: usize,
+    last_ingested_sha: Option<&str>,
+    audit: Option<AuditEntry<'_>>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update project_repos
          set sync_status = 'healthy', last_sync_at = now(), error_message = null,
@@ -102,40 +167,61 @@ async fn ingest_batch(
          where id = $1",
     )
     .bind(repo_id)
-    .bind(&last_ingested_sha)
-    .bind(new.len() as i64)
+    .bind(last_ingested_sha)
+    .bind(inserted as i64)
     .execute(&mut *tx)
     .await?;
     if let Some(mut entry) = audit {
         if let serde_json::Value::Object(map) = &mut entry.details {
-            map.insert("total".into(), commits.len().into());
-            map.insert("inserted".into(), new.len().into());
-            map.insert("skipped".into(), (commits.len() - new.len()).into());
+            map.insert("total".into(), total.into());
+            map.insert("inserted".into(), inserted.into());
+            map.insert("skipped".into(), (total - inserted).into());
         }
         audit::record(&mut *tx, &entry).await?;
     }
-    tx.commit().await?;
-    Ok(IngestOutcome {
-        inserted_count: new.len(),
-        inserted,
-        last_ingested_sha,
-    })
+    tx.commit().await
 }
 
-/// Whether `sha` (if any) is already stored for the repository.
-async fn is_stored(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+const COMMIT_COLUMNS: i16 = 14;
+
+/// Writes `commits` (none of them stored) with one binary `COPY`.
+async fn copy_new(
+    tx: &mut Transaction<'_, Postgres>,
     repo_id: i64,
-    sha: Option<&String>,
-) -> Result<bool, sqlx::Error> {
-    let Some(sha) = sha else {
-        return Ok(false);
-    };
-    sqlx::query_scalar("select exists (select 1 from repo_commits where repo_id = $1 and sha = $2)")
-        .bind(repo_id)
-        .bind(sha)
-        .fetch_one(&mut **tx)
-        .await
+    commits: &[&NewCommit],
+) -> Result<(), sqlx::Error> {
+    let mut rows = BinaryCopy::with_capacity(commits.len() * 400);
+    for c in commits {
+        rows.row(COMMIT_COLUMNS)
+            .int8(repo_id)
+            .text(&c.sha)
+            .text(&c.author_name)
+            .text(&c.author_email)
+            .text(&c.committer_name)
+            .text(&c.committer_email)
+            .timestamptz(c.commit_date)
+            .text(&c.message_title)
+            .opt_text(c.message_body.as_deref())
+            .int8(c.additions)
+            .int8(c.deletions)
+            .int8(c.files_changed)
+            .bool(c.is_merge)
+            .int4(c.parent_count);
+    }
+    let mut copy = tx
+        .copy_in_raw(
+            "copy repo_commits (repo_id, sha, author_name, author_email, committer_name,
+                 committer_email, commit_date, message_title, message_body, additions,
+                 deletions, files_changed, is_merge, parent_count)
+             from stdin (format binary)",
+        )
+        .await?;
+    if let Err(e) = copy.send(rows.finish()).await {
+        let _ = copy.abort("sending the rows failed").await;
+        return Err(e);
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 /// Inserts `commits` in one statement, skipping any stored meanwhile; returns the new shas.
@@ -179,6 +265,20 @@ async fn insert_new(
     .bind(commits.iter().map(|c| c.parent_count).collect::<Vec<_>>())
     .fetch_all(&mut **tx)
     .await
+}
+
+/// Shows `syncing` while a pull runs. The mark need not survive a crash, so it is
+/// committed without waiting for the WAL flush.
+pub async fn mark_syncing(db: &PgPool, repo_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("set local synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("update project_repos set sync_status = 'syncing' where id = $1")
+        .bind(repo_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// Marks the repository's last sync as failed with a message safe to show its owner.

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod backups;
 pub mod commits;
+pub mod copy;
 pub mod daily_stats;
 pub mod documents;
 pub mod event_gaps;

@@ -56,23 +56,44 @@ pub struct Schedule {
     pub next_poll_at: DateTime<Utc>,
 }
 
-/// After a 304: only the sync time and the schedule change.
-pub async fn record_not_modified(
-    db: &PgPool,
-    id: i64,
-    schedule: &Schedule,
-) -> Result<(), sqlx::Error> {
+/// A repository whose events did not change (a 304).
+#[derive(Debug, Clone, Copy)]
+pub struct NotModified {
+    pub id: i64,
+    pub schedule: Schedule,
+}
+
+/// After 304s: only the sync time and the schedule change, for all of `done` in one
+/// statement.
+pub async fn record_not_modified(db: &PgPool, done: &[NotModified]) -> Result<(), sqlx::Error> {
+    if done.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "update repositories
-            set last_synchronized = now(), poll_interval_secs = $2, next_poll_at = $3,
-                busy_interval_secs = $4,
+        "update repositories r
+            set last_synchronized = now(), poll_interval_secs = d.poll_interval_secs,
+                next_poll_at = d.next_poll_at, busy_interval_secs = d.busy_interval_secs,
                 lease_until = null, last_error = null, error_count = 0, unavailable = false
-          where id = $1",
+           from unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::int4[])
+                as d (id, poll_interval_secs, next_poll_at, busy_interval_secs)
+          where r.id = d.id",
     )
-    .bind(id)
-    .bind(schedule.poll_interval_secs)
-    .bind(schedule.next_poll_at)
-    .bind(schedule.busy_interval_secs)
+    .bind(done.iter().map(|d| d.id).collect::<Vec<_>>())
+    .bind(
+        done.iter()
+            .map(|d| d.schedule.poll_interval_secs)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        done.iter()
+            .map(|d| d.schedule.next_poll_at)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        done.iter()
+            .map(|d| d.schedule.busy_interval_secs)
+            .collect::<Vec<_>>(),
+    )
     .execute(db)
     .await?;
     Ok(())

@@ -442,3 +442,192 @@ async fn commit_dates_without_an_offset_are_utc_as_the_original_client_sends_the
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["field"], "commits[0].commit_date");
 }
+
+/// Pushes `commits` and returns the answer, asserting 201.
+async fn push_ok(
+    app: &TestApp,
+    push: &str,
+    key: &str,
+    commits: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let (status, result) = json_of(
+        app.post_json(push, &json!({"commits": commits}), Some(key))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    result
+}
+
+#[tokio::test]
+async fn a_batch_whose_later_half_is_stored_inserts_only_the_rest() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    push_ok(&app, &push, &jwt, fake_commits(500..1000)).await;
+
+    // The first commit is new, so the server tries the fast path first and meets the
+    // stored half: the answer must be the same as for any other mixed batch.
+    let result = push_ok(&app, &push, &jwt, fake_commits(0..1000)).await;
+    assert_eq!(
+        (result["inserted"].as_i64(), result["skipped"].as_i64()),
+        (Some(500), Some(500))
+    );
+    let details = result["details"].as_array().expect("details");
+    assert_eq!(details.len(), 1000);
+    for (i, d) in details.iter().enumerate() {
+        assert_eq!(
+            d,
+            &json!({"sha": sha(i), "inserted": i < 500, "error": null})
+        );
+    }
+    assert_eq!(result["last_ingested_sha"], sha(999));
+    assert_eq!(stored_commits(&app, repo).await, 1000);
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(
+        (state["total_commits"].as_i64(), state["status"].as_str()),
+        (Some(1000), Some("healthy"))
+    );
+}
+
+#[tokio::test]
+async fn a_resend_stores_nothing_but_is_audited_and_moves_last_ingested_sha() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    push_ok(&app, &push, &jwt, fake_commits(0..10)).await;
+
+    // An older batch again: the batch's last sha is remembered, as for any batch.
+    let result = push_ok(&app, &push, &jwt, fake_commits(0..5)).await;
+    assert_eq!(
+        (
+            result["total"].as_i64(),
+            result["inserted"].as_i64(),
+            result["skipped"].as_i64()
+        ),
+        (Some(5), Some(0), Some(5))
+    );
+    assert_eq!(result["last_ingested_sha"], sha(4));
+    assert!(
+        result["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .all(|d| d["inserted"] == false)
+    );
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(state["last_ingested_sha"], sha(4));
+    assert_eq!(
+        (state["total_commits"].as_i64(), state["status"].as_str()),
+        (Some(10), Some("healthy"))
+    );
+
+    let (_, logs) = json_of(app.get("/api/v1/audit-logs", Some(&jwt)).await).await;
+    let resent = &logs["data"][0];
+    assert_eq!(resent["action"], "commits.pushed");
+    assert_eq!(
+        (
+            &resent["details"]["inserted"],
+            &resent["details"]["skipped"]
+        ),
+        (&json!(0), &json!(5))
+    );
+
+    // A sha twice in one batch is refused even when the rest is stored or new.
+    let mut commits = fake_commits(0..12);
+    commits[11] = fake_commit(0);
+    let (status, _) = json_of(
+        app.post_json(&push, &json!({"commits": commits}), Some(&jwt))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(stored_commits(&app, repo).await, 10, "nothing stored");
+}
+
+#[tokio::test]
+async fn every_field_is_stored_exactly() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let mut merge = fake_commit(1);
+    merge["author_name"] = json!("Zoë «Ünïcode» 名前");
+    merge["commit_date"] = json!("1999-12-31T20:00:00.123456+05:30");
+    merge["message_body"] = json!(null);
+    merge["additions"] = json!(9_007_199_254_740_991_i64);
+    merge["is_merge"] = json!(true);
+    merge["parent_count"] = json!(2);
+    push_ok(
+        &app,
+        &push_path(project, repo),
+        &jwt,
+        vec![merge, fake_commit(2)],
+    )
+    .await;
+
+    type Row = (String, String, String, Option<String>, i64, i64, bool, i32);
+    let rows: Vec<Row> = sqlx::query_as(
+        "select author_name, author_email, to_char(commit_date at time zone 'utc',
+                'YYYY-MM-DD HH24:MI:SS.US'), message_body, additions, files_changed,
+                is_merge, parent_count
+         from repo_commits where repo_id = $1 order by sha",
+    )
+    .bind(repo)
+    .fetch_all(&app.state.db)
+    .await
+    .expect("rows");
+    let text = |s: &str| s.to_string();
+    assert_eq!(
+        rows,
+        [
+            (
+                text("Zoë «Ünïcode» 名前"),
+                text("alice@example.com"),
+                text("1999-12-31 14:30:00.123456"),
+                None,
+                9_007_199_254_740_991,
+                1,
+                true,
+                2
+            ),
+            (
+                text("Alice Developer"),
+                text("alice@example.com"),
+                text("2026-01-02 12:00:00.000000"),
+                Some(text("Some detail")),
+                10,
+                1,
+                false,
+                1
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn overlapping_batches_at_once_store_each_commit_once() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    let mut inserted = 0;
+    for round in 0..3 {
+        let base = round * 2000;
+        let (a, b) = tokio::join!(
+            push_ok(&app, &push, &jwt, fake_commits(base..base + 1000)),
+            push_ok(&app, &push, &jwt, fake_commits(base + 500..base + 1500)),
+        );
+        inserted += a["inserted"].as_i64().expect("count") + b["inserted"].as_i64().expect("count");
+        let new_in_both = [&a, &b]
+            .iter()
+            .flat_map(|r| r["details"].as_array().expect("details").clone())
+            .filter(|d| d["inserted"] == true)
+            .count();
+        assert_eq!(
+            new_in_both, 1500,
+            "each sha reported new by exactly one batch"
+        );
+    }
+    assert_eq!(inserted, 4500);
+    assert_eq!(stored_commits(&app, repo).await, 4500);
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(state["total_commits"], 4500);
+}
