@@ -240,9 +240,16 @@ fn the_document_matches_its_snapshot() {
         std::fs::write(&path, &current).expect("write the snapshot");
     }
     let snapshot = std::fs::read_to_string(&path).expect("tests/api/openapi.snapshot.json");
+    let first_difference = snapshot
+        .lines()
+        .zip(current.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| format!("line {}: snapshot {a:?}, served {b:?}", i + 1));
     assert!(
         snapshot == current,
-        "the OpenAPI document differs from tests/api/openapi.snapshot.json; \
-         if the change is intended, rerun with UPDATE_SNAPSHOTS=1 and commit the file"
+        "the OpenAPI document differs from tests/api/openapi.snapshot.json ({}); \
+         if the change is intended, rerun with UPDATE_SNAPSHOTS=1 and commit the file",
+        first_difference.unwrap_or_else(|| "one is longer".into())
     );
 }
