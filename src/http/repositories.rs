@@ -15,6 +15,7 @@ use crate::event_stats::{self, AllStatistics, RepositoryStatistics};
 use crate::github::{self, GitHubError};
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
+use crate::http::history::StarHistoryView;
 use crate::state::AppState;
 use crate::store::repositories;
 
@@ -65,6 +66,8 @@ pub struct TrackedRepositoryView {
     /// GitHub answered 404 for this repository; it is retried with back-off.
     pub unavailable: bool,
     pub events_stored: i64,
+    /// How far the daily star history (`/repositories/{owner}/{name}/history`) reaches back.
+    pub star_history: StarHistoryView,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -213,6 +216,7 @@ async fn list_repositories(
             last_error: r.last_error,
             unavailable: r.unavailable,
             events_stored: r.events_stored,
+            star_history: StarHistoryView::of_stored(&r.star_history_state, r.star_history_since),
         })
         .collect();
     Ok(Json(RepositoryList { repositories }))

@@ -1,6 +1,6 @@
 //! Tracked GitHub repositories: the shared `repositories` rows and each user's list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,6 +22,8 @@ pub struct TrackedRepository {
     pub last_error: Option<String>,
     pub unavailable: bool,
     pub events_stored: i64,
+    pub star_history_state: String,
+    pub star_history_since: Option<NaiveDate>,
 }
 
 pub async fn find(db: &PgPool, owner: &str, name: &str) -> Result<Option<Repository>, sqlx::Error> {
@@ -122,6 +124,6 @@ pub async fn list_tracked(
 
 const TRACKED_SELECT: &str =
     "select r.id, r.owner, r.name, t.created_at as added_at, r.last_synchronized,
-        r.last_error, r.unavailable,
+        r.last_error, r.unavailable, r.star_history_state, r.star_history_since,
         (select count(*) from events e where e.repository_id = r.id) as events_stored
    from tracked_repositories t join repositories r on r.id = t.repository_id";
