@@ -40,6 +40,9 @@ pub(super) enum LoadError {
     Deadline,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Shutdown came part-way through the pages: the next start loads it again.
+    #[error("interrupted by shutdown")]
+    Interrupted,
 }
 
 /// Where the walk through the pages ended.
@@ -86,6 +89,9 @@ pub(super) async fn load(
         };
         if pages >= MAX_PAGES {
             break End::Truncated;
+        }
+        if state.shutdown.is_cancelled() {
+            return Err(LoadError::Interrupted);
         }
         let more = within(gh::next_stargazer_history(client, &page)).await?;
         pages += 1;

@@ -126,6 +126,10 @@ async fn record(
             store::record_unavailable(db, target.id, &error.to_string(), recheck).await?;
             "unavailable"
         }
+        Err(LoadError::Interrupted) => {
+            store::record_failure(db, target.id, "interrupted by shutdown", false, now).await?;
+            "interrupted"
+        }
         Err(LoadError::GitHub(GitHubError::RateLimited { until })) => {
             summary.failed += 1;
             let message = format!("GitHub rate limit reached until {until}");
