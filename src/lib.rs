@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod json_number;
 pub mod metrics;
 mod server;
+pub mod star_history;
 pub mod state;
 pub mod store;
 pub mod telemetry;

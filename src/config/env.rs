@@ -61,6 +61,7 @@ impl Config {
         set!(daily_stats_at, "DAILY_STATS_AT", text);
         set!(stats_interval_secs, "STATS_INTERVAL_SECS", |v| parse(v)
             .map(Some));
+        set!(star_history_enabled, "STAR_HISTORY_ENABLED", boolean);
         set!(pull_sync_interval_secs, "PULL_SYNC_INTERVAL_SECS", parse);
         set!(pull_mirror_dir, "PULL_MIRROR_DIR", path);
         set!(rate_limit_enabled, "RATE_LIMIT_ENABLED", boolean);

@@ -88,6 +88,9 @@ pub struct Config {
     pub events_poll_timeout_secs: u64,
     pub daily_stats_at: String,
     pub stats_interval_secs: Option<u64>,
+    /// Backfill each tracked repository's daily stars back to its creation from GitHub's
+    /// star history (`star_history`).
+    pub star_history_enabled: bool,
     pub pull_sync_interval_secs: u64,
     pub pull_mirror_dir: Option<PathBuf>,
 
@@ -136,6 +139,7 @@ impl Default for Config {
             events_poll_timeout_secs: 120,
             daily_stats_at: "00:10".into(),
             stats_interval_secs: None,
+            star_history_enabled: true,
             pull_sync_interval_secs: 300,
             pull_mirror_dir: None,
             rate_limit_enabled: true,

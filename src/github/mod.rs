@@ -3,7 +3,9 @@
 //! build a GitHub path or decode GitHub JSON:
 //!
 //! - `events`: `repo_events`, `next_events` (the poller);
-//! - `repos`: `repository` (lookup), `repository_counts` (daily statistics, conditional);
+//! - `repos`: `repository` (lookup), `repository_counts` (daily statistics, conditional),
+//!   `star_count` (the anchor of the star history);
+//! - `star_history`: `stargazer_history`, `next_stargazer_history` (stars gained per week);
 //! - `users`: `user`, `user_repos` (every page), `authenticated_user` (`GET /user`);
 //! - `integration`: the lists an integration sync reads (`IntegrationList`);
 //! - `graphql`: batched repository counts; `oauth`: the web flow and the code exchange.
@@ -20,6 +22,7 @@ pub mod oauth;
 mod page;
 pub mod repos;
 mod response;
+pub mod star_history;
 mod tokens;
 pub mod users;
 

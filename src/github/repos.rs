@@ -1,6 +1,7 @@
 //! One repository: `GET /repos/{owner}/{name}`, as a lookup (canonical name and id) or as
 //! its counts (conditional, for the daily statistics).
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{GitHubClient, GitHubError};
@@ -73,4 +74,24 @@ pub async fn repository_counts(
         watchers: repo.subscribers_count,
         etag: response.etag(),
     })
+}
+
+/// What the star history is anchored to: the stars now, and since when the repository exists.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StarCount {
+    #[serde(rename = "stargazers_count")]
+    pub stargazers: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /repos/{owner}/{name}` (unconditional), as a [`StarCount`].
+pub async fn star_count(
+    client: &GitHubClient,
+    owner: &str,
+    name: &str,
+) -> Result<StarCount, GitHubError> {
+    client
+        .get(&format!("/repos/{owner}/{name}"), None)
+        .await?
+        .json()
 }

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::github::GitHubError;
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
+use crate::http::history::DaySource;
 use crate::state::AppState;
 use crate::store::accounts::{self, Account};
 use crate::store::daily_stats;
@@ -84,9 +85,13 @@ pub struct DailyStat {
     #[schema(value_type = String, format = Date, example = "2022-06-10")]
     pub date: NaiveDate,
     pub stargazers: i64,
-    pub forks: i64,
-    /// People watching the repository.
-    pub watchers: i64,
+    /// `null` on backfilled days.
+    #[schema(required = true)]
+    pub forks: Option<i64>,
+    /// People watching the repository; `null` on backfilled days.
+    #[schema(required = true)]
+    pub watchers: Option<i64>,
+    pub source: DaySource,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -183,6 +188,9 @@ async fn remove_account(
 }
 
 /// Daily statistics of the account's repositories, by repository id then date.
+///
+/// Stars go back to each repository's creation (`source: backfill`, forks and watchers
+/// `null`); the days of the daily scan are `source: snapshot`.
 #[utoipa::path(get, path = "/v1/users/{id}/stats", tag = "accounts",
     params(("id" = i64, Path, description = "GitHub user id", minimum = 1), StatsRange),
     security(("bearer" = [])),
@@ -211,6 +219,7 @@ async fn account_stats(
             stargazers: r.stargazers,
             forks: r.forks,
             watchers: r.watchers,
+            source: DaySource::of_stored(&r.source),
         })
         .collect();
     Ok(Json(AccountStats {

@@ -15,6 +15,7 @@ use crate::event_stats::{self, AllStatistics, RepositoryStatistics};
 use crate::github::{self, GitHubError};
 use crate::http::Message;
 use crate::http::extract::{Json, Path, Query, require_fields};
+use crate::http::history::StarHistoryView;
 use crate::state::AppState;
 use crate::store::repositories;
 
@@ -73,6 +74,8 @@ pub struct TrackedRepositoryView {
     pub event_gaps: i64,
     /// The newest gap, if any.
     pub last_gap: Option<EventGapView>,
+    /// How far the daily star history (`/repositories/{owner}/{name}/history`) reaches back.
+    pub star_history: StarHistoryView,
 }
 
 /// Events between `from` (the newest event stored before the poll) and `to` (the oldest
@@ -249,6 +252,7 @@ async fn list_repositories(
                 }),
                 _ => None,
             },
+            star_history: StarHistoryView::of_stored(&r.star_history_state, r.star_history_since),
         })
         .collect();
     Ok(Json(RepositoryList { repositories }))

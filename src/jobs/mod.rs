@@ -21,6 +21,7 @@ pub mod daily_stats;
 pub mod key_usage;
 pub mod poller;
 pub mod pull_sync;
+pub mod star_history;
 
 /// One kind of background work.
 pub trait Job {
@@ -36,12 +37,13 @@ pub trait Job {
 }
 
 /// Every background job of the process, in the order they start.
-const JOBS: [Listed; 5] = [
+const JOBS: [Listed; 6] = [
     Listed::of::<key_usage::KeyUsageFlush>(),
     Listed::of::<poller::EventPoller>(),
     Listed::of::<backups::BackupWorker>(),
     Listed::of::<daily_stats::DailyStatsScan>(),
     Listed::of::<pull_sync::PullSync>(),
+    Listed::of::<star_history::StarHistoryBackfill>(),
 ];
 
 /// Starts the background jobs of this process (only the always-on ones when

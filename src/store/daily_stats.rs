@@ -12,7 +12,7 @@ pub struct StatsTarget {
     pub name: String,
     pub github_id: Option<i64>,
     pub stats_etag: Option<String>,
-    /// The newest recorded counts (re-recorded when GitHub answers 304).
+    /// The newest snapshot's counts (re-recorded when GitHub answers 304).
     pub last_stargazers: Option<i64>,
     pub last_forks: Option<i64>,
     pub last_watchers: Option<i64>,
@@ -37,8 +37,11 @@ pub struct StatsRow {
     pub repo_id: i64,
     pub date: NaiveDate,
     pub stargazers: i64,
-    pub forks: i64,
-    pub watchers: i64,
+    /// `None` on backfilled days (the star history knows stars only).
+    pub forks: Option<i64>,
+    pub watchers: Option<i64>,
+    /// `snapshot` (the daily scan) or `backfill` (the star history).
+    pub source: String,
 }
 
 /// One row of a repository's history.
@@ -46,8 +49,9 @@ pub struct StatsRow {
 pub struct HistoryRow {
     pub date: NaiveDate,
     pub stargazers: i64,
-    pub forks: i64,
-    pub watchers: i64,
+    pub forks: Option<i64>,
+    pub watchers: Option<i64>,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -63,7 +67,8 @@ const TARGET_SELECT: &str = "select r.id, r.owner, r.name, r.github_id, r.stats_
    from repositories r
    left join lateral (
         select s.stargazers, s.forks, s.watchers from repository_daily_stats s
-         where s.repository_id = r.id order by s.date desc limit 1
+         where s.repository_id = r.id and s.source = 'snapshot'
+         order by s.date desc limit 1
    ) last on true";
 
 /// Every repository somebody tracks, directly (`/repositories`) or through an account.
@@ -78,7 +83,7 @@ pub async fn scan_targets(db: &PgPool) -> Result<Vec<StatsTarget>, sqlx::Error> 
     .await
 }
 
-/// The account's repositories that have no row for `date` yet.
+/// The account's repositories that have no snapshot for `date` yet.
 pub async fn account_targets_missing(
     db: &PgPool,
     account_id: i64,
@@ -88,7 +93,8 @@ pub async fn account_targets_missing(
         "{TARGET_SELECT}
          where r.account_id = $1
            and not exists (select 1 from repository_daily_stats d
-                            where d.repository_id = r.id and d.date = $2)
+                            where d.repository_id = r.id and d.date = $2
+                              and d.source = 'snapshot')
          order by r.id"
     ))
     .bind(account_id)
@@ -97,7 +103,8 @@ pub async fn account_targets_missing(
     .await
 }
 
-/// Upserts the day's rows (one statement) and remembers GitHub ids and ETags.
+/// Upserts the day's snapshots (one statement; a backfilled row of the day is replaced)
+/// and remembers GitHub ids and ETags.
 pub async fn record(db: &PgPool, date: NaiveDate, rows: &[DailyCounts]) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
@@ -115,7 +122,7 @@ pub async fn record(db: &PgPool, date: NaiveDate, rows: &[DailyCounts]) -> Resul
                 as u(id, s, f, w)
          on conflict (repository_id, date) do update
            set stargazers = excluded.stargazers, forks = excluded.forks,
-               watchers = excluded.watchers, recorded_at = now()",
+               watchers = excluded.watchers, source = 'snapshot', recorded_at = now()",
     )
     .bind(date)
     .bind(&ids)
@@ -148,7 +155,7 @@ pub async fn account_stats(
     to: NaiveDate,
 ) -> Result<Vec<StatsRow>, sqlx::Error> {
     sqlx::query_as(
-        "select r.github_id as repo_id, s.date, s.stargazers, s.forks, s.watchers
+        "select r.github_id as repo_id, s.date, s.stargazers, s.forks, s.watchers, s.source
            from repositories r join repository_daily_stats s on s.repository_id = r.id
           where r.account_id = $1 and r.github_id is not null and s.date between $2 and $3
           order by r.github_id, s.date",
@@ -189,7 +196,7 @@ pub async fn history(
     to: NaiveDate,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
     sqlx::query_as(
-        "select date, stargazers, forks, watchers from repository_daily_stats
+        "select date, stargazers, forks, watchers, source from repository_daily_stats
           where repository_id = $1 and date between $2 and $3 order by date",
     )
     .bind(repository_id)

@@ -17,4 +17,5 @@ pub mod projects;
 pub mod pull_sync;
 pub mod repositories;
 pub mod settings;
+pub mod star_history;
 pub mod users;

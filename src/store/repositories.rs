@@ -1,6 +1,6 @@
 //! Tracked GitHub repositories: the shared `repositories` rows and each user's list.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,6 +29,8 @@ pub struct TrackedRepository {
     pub gap_ended_at: Option<DateTime<Utc>>,
     pub gap_estimated_missing: Option<i32>,
     pub gap_detected_at: Option<DateTime<Utc>>,
+    pub star_history_state: String,
+    pub star_history_since: Option<NaiveDate>,
 }
 
 pub async fn find(db: &PgPool, owner: &str, name: &str) -> Result<Option<Repository>, sqlx::Error> {
@@ -129,7 +131,7 @@ pub async fn list_tracked(
 
 const TRACKED_SELECT: &str =
     "select r.id, r.owner, r.name, t.created_at as added_at, r.last_synchronized,
-        r.last_error, r.unavailable,
+        r.last_error, r.unavailable, r.star_history_state, r.star_history_since,
         (select count(*) from events e where e.repository_id = r.id) as events_stored,
         r.poll_interval_secs, r.busy_interval_secs,
         (select count(*) from event_gaps g where g.repository_id = r.id) as event_gaps,

@@ -266,7 +266,7 @@ async fn stats_cover_an_inclusive_range_ordered_by_repository_then_date() {
         .expect("today's row");
     assert_eq!(
         today_row,
-        &json!({"repo_id": repo_001, "date": today().to_string(), "stargazers": 42, "forks": 9, "watchers": 14})
+        &json!({"repo_id": repo_001, "date": today().to_string(), "stargazers": 42, "forks": 9, "watchers": 14, "source": "snapshot"})
     );
 
     // One day only; the default range (last 30 days) has all; an old range has none.
@@ -409,8 +409,8 @@ async fn history_of_a_tracked_repository() {
     assert_eq!(
         body,
         json!({"repository": "acme/widget", "history": [
-            {"date": days_ago(1).to_string(), "stargazers": 10, "forks": 2, "watchers": 1},
-            {"date": today().to_string(), "stargazers": 12, "forks": 2, "watchers": 1},
+            {"date": days_ago(1).to_string(), "stargazers": 10, "forks": 2, "watchers": 1, "source": "snapshot"},
+            {"date": today().to_string(), "stargazers": 12, "forks": 2, "watchers": 1, "source": "snapshot"},
         ]})
     );
     let path = format!("/repositories/acme/widget/history?from={0}&to={0}", today());

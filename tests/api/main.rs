@@ -27,6 +27,7 @@ mod repositories;
 mod rotate_key;
 mod security;
 mod sign_in_flow;
+mod star_history;
 mod support;
 mod sync;
 mod token_key;

@@ -87,6 +87,12 @@ impl FakeGitHub {
             .set_repo_counts(owner, name, stars, forks, watchers);
     }
 
+    /// Sets when the repository was created (`created_at` in its JSON; `add_repo` says now).
+    /// Panics if the repository does not exist.
+    pub fn set_repo_created_at(&self, owner: &str, name: &str, created_at: DateTime<Utc>) {
+        self.state.set_repo_created_at(owner, name, created_at);
+    }
+
     /// Sets the repository's primary language (`language` in its JSON).
     pub fn set_repo_language(&self, owner: &str, name: &str, language: &str) {
         self.state.set_repo_language(owner, name, language);

@@ -218,6 +218,12 @@ impl State {
         r.updated_at = now().max(r.updated_at);
     }
 
+    /// Sets when the repository was created (`created_at` in its JSON).
+    pub fn set_repo_created_at(&self, owner: &str, name: &str, created_at: DateTime<Utc>) {
+        let mut g = self.lock();
+        g.repo_mut(owner, name).repo.created_at = created_at.trunc_subsecs(0);
+    }
+
     /// Sets the repository's primary language (`language` in its JSON).
     pub fn set_repo_language(&self, owner: &str, name: &str, language: &str) {
         let mut g = self.lock();
