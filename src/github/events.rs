@@ -50,12 +50,5 @@ pub async fn next_events(
     client: &GitHubClient,
     next: &NextPage,
 ) -> Result<Page<Event>, GitHubError> {
-    page::fetch(
-        client,
-        GitHubRequest {
-            path_or_url: next.path_or_url(),
-            ..GitHubRequest::default()
-        },
-    )
-    .await
+    page::follow(client, next).await
 }

@@ -55,3 +55,18 @@ pub(super) async fn fetch<T: DeserializeOwned>(
 ) -> Result<Page<T>, GitHubError> {
     Page::from_response(&client.send(request).await?)
 }
+
+/// The page `next` of a list, unconditional, with the polling tokens.
+pub(super) async fn follow<T: DeserializeOwned>(
+    client: &GitHubClient,
+    next: &NextPage,
+) -> Result<Page<T>, GitHubError> {
+    fetch(
+        client,
+        GitHubRequest {
+            path_or_url: next.path_or_url(),
+            ..GitHubRequest::default()
+        },
+    )
+    .await
+}

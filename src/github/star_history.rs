@@ -49,12 +49,5 @@ pub async fn next_stargazer_history(
     client: &GitHubClient,
     next: &NextPage,
 ) -> Result<Page<StarWeek>, GitHubError> {
-    page::fetch(
-        client,
-        GitHubRequest {
-            path_or_url: next.path_or_url(),
-            ..GitHubRequest::default()
-        },
-    )
-    .await
+    page::follow(client, next).await
 }
