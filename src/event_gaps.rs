@@ -46,6 +46,25 @@ pub fn detect(
     })
 }
 
+/// A repository's normal interval: `max(EVENTS_POLL_INTERVAL_SECS, X-Poll-Interval)`.
+pub fn normal_interval(events_poll_interval_secs: u64, poll_interval: i32) -> i64 {
+    i64::try_from(events_poll_interval_secs)
+        .unwrap_or(i64::MAX)
+        .max(i64::from(poll_interval))
+}
+
+/// The interval a repository is polled at now: its busy one, else the normal one.
+pub fn current_interval(
+    events_poll_interval_secs: u64,
+    poll_interval: i32,
+    busy: Option<i32>,
+) -> i64 {
+    busy.map_or_else(
+        || normal_interval(events_poll_interval_secs, poll_interval),
+        i64::from,
+    )
+}
+
 /// The intervals of the next poll: `(busy interval to keep, seconds until the next poll)`.
 /// `normal` is `max(EVENTS_POLL_INTERVAL_SECS, X-Poll-Interval)`.
 pub fn next_interval(

@@ -235,12 +235,10 @@ async fn list_repositories(
             last_error: r.last_error,
             unavailable: r.unavailable,
             events_stored: r.events_stored,
-            poll_interval_secs: r.busy_interval_secs.map_or_else(
-                || {
-                    (state.config.events_poll_interval_secs as i64)
-                        .max(i64::from(r.poll_interval_secs))
-                },
-                i64::from,
+            poll_interval_secs: crate::event_gaps::current_interval(
+                state.config.events_poll_interval_secs,
+                r.poll_interval_secs,
+                r.busy_interval_secs,
             ),
             event_gaps: r.event_gaps,
             last_gap: match (r.gap_started_at, r.gap_ended_at, r.gap_detected_at) {

@@ -183,7 +183,7 @@ async fn poll_repository(state: &AppState, target: &PollTarget) -> Result<PollRe
     }
 
     let etag = first.etag.clone();
-    let newest_before = event_gaps::newest_event_at(&state.db, target.id).await?;
+    let newest_before = events::newest_at(&state.db, target.id).await?;
     let walk = collect_new_events(state, target.id, first).await?;
     let gap = if walk.complete {
         let fetched: Vec<_> = walk.events.iter().map(|e| e.created_at).collect();
@@ -288,7 +288,7 @@ fn into_new_event(event: Event) -> Option<NewEvent> {
 
 /// Seconds until the next poll: `max(EVENTS_POLL_INTERVAL_SECS, X-Poll-Interval)`.
 fn due_in_secs(state: &AppState, poll_interval: i32) -> i64 {
-    (state.config.events_poll_interval_secs as i64).max(i64::from(poll_interval))
+    crate::event_gaps::normal_interval(state.config.events_poll_interval_secs, poll_interval)
 }
 
 async fn record_failure(

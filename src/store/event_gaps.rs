@@ -39,14 +39,3 @@ pub async fn record(
     .await?;
     Ok(())
 }
-
-/// The newest stored event's time, if the repository has any.
-pub async fn newest_event_at(
-    db: &sqlx::PgPool,
-    repository_id: i64,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("select max(created_at) from events where repository_id = $1")
-        .bind(repository_id)
-        .fetch_one(db)
-        .await
-}

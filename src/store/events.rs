@@ -34,6 +34,17 @@ pub async fn known_ids(
         .await
 }
 
+/// The newest stored event's time, if the repository has any.
+pub async fn newest_at(
+    db: &PgPool,
+    repository_id: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("select max(created_at) from events where repository_id = $1")
+        .bind(repository_id)
+        .fetch_one(db)
+        .await
+}
+
 /// Inserts the events not stored yet (one statement) and returns how many were new.
 pub async fn insert(
     tx: &mut Transaction<'_, Postgres>,

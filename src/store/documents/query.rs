@@ -228,20 +228,9 @@ async fn probe_page(
 ) -> Result<(Vec<Row>, Option<i64>), sqlx::Error> {
     let mut sql = QueryBuilder::<Postgres>::new(
         "select d.doc, p.key, p.sort_value, p.matches from (
-         select key, sort_value, count(*) over () as matches from (select key, ",
+         select key, sort_value, count(*) over () as matches from (",
     );
-    match q.sort_by {
-        Some(path) => {
-            sql.push("doc #> ");
-            sql.push_bind(path.clone());
-            sql.push("::text[]");
-        }
-        None => {
-            sql.push("null::jsonb");
-        }
-    }
-    sql.push(" as sort_value from github_documents");
-    push_where(&mut sql, q);
+    push_select_keys(&mut sql, q);
     sql.push(" limit ");
     sql.push_bind(EXACT_COUNT_LIMIT + 1);
     sql.push(") found order by ");
@@ -297,6 +286,23 @@ async fn sample(
     Ok((matched as f64 / sampled as f64 * size as f64).round() as i64)
 }
 
+/// `select key, <sort value> as sort_value from github_documents where …` (the matches).
+fn push_select_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
+    sql.push("select key, ");
+    match q.sort_by {
+        Some(path) => {
+            sql.push("doc #> ");
+            sql.push_bind(path.clone());
+            sql.push("::text[]");
+        }
+        None => {
+            sql.push("null::jsonb");
+        }
+    }
+    sql.push(" as sort_value from github_documents");
+    push_where(sql, q);
+}
+
 /// `order by [sort_value dir nulls last,] key`, the columns prefixed with `table`.
 fn push_order(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>, table: &str) {
     if q.sort_by.is_some() {
@@ -316,21 +322,7 @@ fn push_order(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>, table
 /// value the page continues with the rest of that value's ties (by key), the values beyond
 /// it, then the documents without a value; two branches, each read in index order.
 fn push_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
-    let select = |sql: &mut QueryBuilder<'_, Postgres>| {
-        sql.push("select key, ");
-        match q.sort_by {
-            Some(path) => {
-                sql.push("doc #> ");
-                sql.push_bind(path.clone());
-                sql.push("::text[]");
-            }
-            None => {
-                sql.push("null::jsonb");
-            }
-        }
-        sql.push(" as sort_value from github_documents");
-        push_where(sql, q);
-    };
+    let select = |sql: &mut QueryBuilder<'_, Postgres>| push_select_keys(sql, q);
     let finish = |sql: &mut QueryBuilder<'_, Postgres>| {
         sql.push(" order by ");
         push_order(sql, q, "");
