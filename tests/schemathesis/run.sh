@@ -7,7 +7,9 @@
 #   SCHEMATHESIS_VENV          virtualenv to (re)use   (default ~/.cache/gitpulse-schemathesis-venv)
 #   SCHEMATHESIS_MAX_EXAMPLES  examples per operation  (default 100)
 #   SCHEMATHESIS_SEED          hypothesis seed         (default 20240610)
-#   SCHEMATHESIS_WORKERS       concurrent workers      (default 2)
+#   SCHEMATHESIS_WORKERS       concurrent workers      (default 1: with more, hypothesis's
+#                              threads can race inside CPython 3.11.7's `ast` module and end
+#                              the run with "AST constructor recursion depth mismatch")
 #   SCHEMATHESIS_REPORT_DIR   if set, JUnit and NDJSON reports are written there
 #   SCHEMATHESIS_ARGS          extra arguments for `schemathesis run`
 #   TEST_DATABASE_URL          server to create the database on (as for cargo test)
@@ -21,7 +23,7 @@ cd "$root"
 venv="${SCHEMATHESIS_VENV:-$HOME/.cache/gitpulse-schemathesis-venv}"
 max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-100}"
 seed="${SCHEMATHESIS_SEED:-20240610}"
-workers="${SCHEMATHESIS_WORKERS:-2}"
+workers="${SCHEMATHESIS_WORKERS:-1}"
 admin_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 log() { echo "schemathesis: $*" >&2; }
