@@ -24,13 +24,14 @@ pub fn address_problem(ip: IpAddr) -> Option<&'static str> {
 /// address in the last 32 bits), 6to4 (`2002::/16`, the address in bits 16–47) and Teredo
 /// (`2001:0::/32`, the client's address inverted in the last 32 bits).
 fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
     let s = ip.segments();
     let last = Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        Some(v4)
-    } else if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
-        Some(last)
-    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1] {
+    let compatible = s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1);
+    let nat64 = s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..3] == [0x64, 0xff9b, 1];
+    if compatible || nat64 {
         Some(last)
     } else if s[0] == 0x2002 {
         Some(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])))

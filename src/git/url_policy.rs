@@ -78,41 +78,8 @@ impl Remote {
         let Self::Url(remote) = self else {
             return Ok(Vec::new());
         };
-        let addresses: Vec<IpAddr> = match &remote.host {
-            url::Host::Ipv4(ip) => vec![IpAddr::V4(*ip)],
-            url::Host::Ipv6(ip) => vec![IpAddr::V6(*ip)],
-            url::Host::Domain(name) => {
-                let found = tokio::net::lookup_host((name.as_str(), remote.port))
-                    .await
-                    .map_err(|_| {
-                        GitError::Refused(format!("the host {} cannot be resolved", remote.host))
-                    })?;
-                let mut ips: Vec<IpAddr> = found.map(|a: SocketAddr| a.ip()).collect();
-                ips.sort();
-                ips.dedup();
-                ips
-            }
-        };
-        if addresses.is_empty() {
-            return Err(GitError::Refused(format!(
-                "the host {} has no addresses",
-                remote.host
-            )));
-        }
-        for ip in &addresses {
-            let problem = address_problem(*ip);
-            if let Some(kind) = problem
-                && !remote.allow_local
-            {
-                return Err(GitError::Refused(local_refusal(&remote.host, *ip, kind)));
-            }
-            if problem.is_none() && remote.plain_http {
-                return Err(GitError::Refused(format!(
-                    "the host {} resolves to a public address; plain http:// is only accepted for local remotes, use https://",
-                    remote.host
-                )));
-            }
-        }
+        let addresses = remote.resolve().await?;
+        remote.judge(&addresses)?;
         let url::Host::Domain(name) = &remote.host else {
             return Ok(Vec::new());
         };
@@ -128,6 +95,70 @@ impl Remote {
             "-c".into(),
             format!("http.curloptResolve={name}:{}:{pinned}", remote.port).into(),
         ])
+    }
+
+    /// Why the addresses the host has now are refused, for a clear answer when a remote is
+    /// saved without being contacted; `None` when they are allowed, or when the host cannot
+    /// be resolved within `deadline` (every git operation checks again before it connects).
+    pub async fn refusal_now(&self, deadline: std::time::Duration) -> Option<String> {
+        let Self::Url(remote) = self else {
+            return None;
+        };
+        let addresses = tokio::time::timeout(deadline, remote.resolve())
+            .await
+            .ok()?
+            .ok()?;
+        match remote.judge(&addresses) {
+            Err(GitError::Refused(why)) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+impl UrlRemote {
+    /// Every address the host has now (an IP literal is its own).
+    async fn resolve(&self) -> Result<Vec<IpAddr>, GitError> {
+        let addresses: Vec<IpAddr> = match &self.host {
+            url::Host::Ipv4(ip) => vec![IpAddr::V4(*ip)],
+            url::Host::Ipv6(ip) => vec![IpAddr::V6(*ip)],
+            url::Host::Domain(name) => {
+                let found = tokio::net::lookup_host((name.as_str(), self.port))
+                    .await
+                    .map_err(|_| {
+                        GitError::Refused(format!("the host {} cannot be resolved", self.host))
+                    })?;
+                let mut ips: Vec<IpAddr> = found.map(|a: SocketAddr| a.ip()).collect();
+                ips.sort();
+                ips.dedup();
+                ips
+            }
+        };
+        if addresses.is_empty() {
+            return Err(GitError::Refused(format!(
+                "the host {} has no addresses",
+                self.host
+            )));
+        }
+        Ok(addresses)
+    }
+
+    /// Refuses local addresses (unless allowed) and plain `http://` to public ones.
+    fn judge(&self, addresses: &[IpAddr]) -> Result<(), GitError> {
+        for ip in addresses {
+            let problem = address_problem(*ip);
+            if let Some(kind) = problem
+                && !self.allow_local
+            {
+                return Err(GitError::Refused(local_refusal(&self.host, *ip, kind)));
+            }
+            if problem.is_none() && self.plain_http {
+                return Err(GitError::Refused(format!(
+                    "the host {} resolves to a public address; plain http:// is only accepted for local remotes, use https://",
+                    self.host
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -183,8 +183,13 @@ fn parse_method(method: Option<&str>) -> AppResult<&'static str> {
     }
 }
 
-/// A `pull` repository needs a remote URL that passes the URL policy.
-fn check_remote(state: &AppState, method: &str, remote_url: Option<&str>) -> AppResult<()> {
+/// How long saving a `pull` repository waits for its host's addresses.
+const RESOLVE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A `pull` repository needs a remote URL that passes the URL policy and whose host does
+/// not resolve to a refused (local) address now; a host that cannot be resolved is
+/// accepted (the pull sync checks again before every fetch and reports it).
+async fn check_remote(state: &AppState, method: &str, remote_url: Option<&str>) -> AppResult<()> {
     if let Some(url) = remote_url
         && url.len() > 2048
     {
@@ -197,10 +202,15 @@ fn check_remote(state: &AppState, method: &str, remote_url: Option<&str>) -> App
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| AppError::bad_request("A pull repository needs a remote_url"))?;
     let config = &state.config;
-    crate::git::UrlPolicy::from_config(config)
+    let remote = crate::git::UrlPolicy::from_config(config)
         .check(url)
         .map_err(|why| AppError::bad_request(format!("Invalid remote_url: {why}")))?;
-    Ok(())
+    match remote.refusal_now(RESOLVE_DEADLINE).await {
+        Some(why) => Err(AppError::bad_request(format!(
+            "Invalid remote_url: is refused: {why}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Add a repository to a project.
@@ -232,7 +242,7 @@ async fn create_repo(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty());
-    check_remote(&state, method, remote_url)?;
+    check_remote(&state, method, remote_url).await?;
     let new = NewRepo {
         project_id: project.id,
         name,
@@ -296,7 +306,7 @@ async fn update_repo(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty());
-    check_remote(&state, method, new_url.or(repo.remote_url.as_deref()))?;
+    check_remote(&state, method, new_url.or(repo.remote_url.as_deref())).await?;
     let updated = projects::update_sync_method(&state.db, repo.id, method, new_url).await?;
     let entry = AuditEntry::new(auth.user_id, "repo.sync_method_changed", "repo", repo.id)
         .details(

@@ -354,3 +354,73 @@ async fn local_addresses_are_refused_with_the_reason() {
         "{body}"
     );
 }
+
+/// A `pull` repository is saved without contacting its remote, but a host that resolves
+/// to a local address now (or an address that carries a local IPv4 address, such as
+/// NAT64's `64:ff9b::7f00:1`) is a 400 at once instead of a sync error later; a host that
+/// cannot be resolved is saved (the sync reports it).
+#[tokio::test]
+async fn pull_repositories_with_local_addresses_are_refused_when_saved() {
+    let app = TestApp::spawn_with(|c| {
+        c.backup_allowed_hosts = vec!["localhost".into(), "unresolvable.invalid".into()];
+    })
+    .await;
+    let token = app.register("alice").await;
+    let (status, project) = json_of(
+        app.post_json(
+            "/api/v1/projects",
+            &json!({"name": "Mirrors", "slug": "mirrors"}),
+            Some(&token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let repos = format!("/api/v1/projects/{}/repos", project["id"]);
+    for (name, url, reason) in [
+        ("named", "https://localhost/x.git", "resolves to"),
+        (
+            "nat64",
+            "https://[64:ff9b::7f00:1]/x.git",
+            "a loopback address",
+        ),
+        ("6to4", "https://[2002:a00:1::1]/x.git", "a private address"),
+    ] {
+        let body = json!({"name": name, "sync_method": "pull", "remote_url": url});
+        let (status, error) = json_of(app.post_json(&repos, &body, Some(&token)).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("remote_url") && message.contains(reason),
+            "{url}: {error}"
+        );
+    }
+    let body = json!({"name": "later", "sync_method": "pull",
+                      "remote_url": "https://unresolvable.invalid/x.git"});
+    let (status, repo) = json_of(app.post_json(&repos, &body, Some(&token)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{repo}");
+
+    // Switching a repository to pull with a local remote is refused the same way.
+    let body = json!({"name": "pushed"});
+    let (status, pushed) = json_of(app.post_json(&repos, &body, Some(&token)).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{pushed}");
+    let (status, error) = json_of(
+        app.send_json(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/repos/{}", pushed["id"]),
+            &json!({"sync_method": "pull", "remote_url": "https://localhost/y.git"}),
+            Some(&token),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    let rows: i64 = sqlx::query_scalar("select count(*) from project_repos")
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(
+        rows, 2,
+        "only the unresolvable and the pushed repositories are saved"
+    );
+}
