@@ -639,6 +639,22 @@ async fn share_links_are_checked_like_the_charts_and_need_a_login() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = json_of(app.get("/charts/links", Some(key)).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A deleted account's links go with it.
+    let body = json!({"chart": "badge", "params": {"repo": "acme/rocket"}});
+    let (status, link) = create_link(&app, &alice, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let path = &link["url"].as_str().expect("url")[app.url.len()..];
+    assert_eq!(get_svg(&app, path, None).await.status, StatusCode::OK);
+    let body = json!({"password": "correct horse battery"});
+    let deleted = app
+        .send_json(Method::DELETE, "/auth/me", &body, Some(&alice))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert_eq!(
+        get_svg(&app, path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
