@@ -5,6 +5,7 @@ mod accounts;
 mod api_keys;
 mod auth;
 mod backups;
+mod charts;
 mod cli;
 mod client;
 mod compatibility;
