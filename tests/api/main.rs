@@ -4,6 +4,7 @@
 mod accounts;
 mod api_keys;
 mod auth;
+mod background_sync;
 mod backups;
 mod cli;
 mod client;
