@@ -28,6 +28,7 @@ mod server;
 pub mod star_history;
 pub mod state;
 pub mod store;
+pub mod sync_health;
 pub mod telemetry;
 pub mod token_key;
 

@@ -9,6 +9,7 @@ pub mod backups;
 pub mod data;
 pub mod docs;
 pub mod extract;
+pub mod freshness;
 pub mod github_oauth;
 pub mod history;
 pub mod integration;
@@ -64,6 +65,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(backups::router())
         .merge(accounts::router())
         .merge(history::router())
+        .merge(freshness::router())
         .merge(
             api_keys::router()
                 .merge(projects::router())

@@ -65,16 +65,25 @@ async fn readyz(State(state): State<AppState>) -> AppResult<Json<Health>> {
     }
 }
 
-/// Prometheus metrics: request counts and latency by route and status.
+/// Prometheus metrics: request counts and latency by route and status, GitHub requests by
+/// outcome and the sync lag gauges (`gitpulse_sync_lag_seconds{kind}`,
+/// `gitpulse_sync_failing{kind}`).
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses(
     (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
 ))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    let gauges = crate::sync_health::gauges(&state);
+    match tokio::time::timeout(Duration::from_secs(2), gauges).await {
+        Ok(Ok(gauges)) => text.push_str(&gauges),
+        Ok(Err(e)) => tracing::warn!(error = %e, "reading the sync lag gauges failed"),
+        Err(_) => tracing::warn!("reading the sync lag gauges took over 2 seconds"),
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
 }

@@ -18,4 +18,5 @@ pub mod pull_sync;
 pub mod repositories;
 pub mod settings;
 pub mod star_history;
+pub mod sync_health;
 pub mod users;

@@ -31,4 +31,5 @@ mod sign_in_flow;
 mod star_history;
 mod support;
 mod sync;
+mod sync_health;
 mod token_key;
