@@ -19,6 +19,7 @@ pub mod event_gaps;
 pub mod event_stats;
 pub mod git;
 pub mod github;
+pub mod github_budget;
 pub mod http;
 pub mod integration;
 pub mod jobs;

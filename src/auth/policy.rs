@@ -140,6 +140,7 @@ pub const ROUTES: &[RoutePolicy] = &[
     route("POST", "/backup/{company_id}/{repository_name}", Public),
     // Operations.
     route("GET", "/sync/health", READ_ANY),
+    route("GET", "/github/budget", READ_TRACKING),
     route("GET", "/healthz", Public),
     route("GET", "/health", Public),
     route("GET", "/readyz", Public),

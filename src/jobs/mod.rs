@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 pub mod backups;
 pub mod daily_stats;
+pub mod github_usage;
 pub mod integration_sync;
 pub mod key_usage;
 pub mod poller;
@@ -38,8 +39,9 @@ pub trait Job {
 }
 
 /// Every background job of the process, in the order they start.
-const JOBS: [Listed; 7] = [
+const JOBS: [Listed; 8] = [
     Listed::of::<key_usage::KeyUsageFlush>(),
+    Listed::of::<github_usage::GitHubUsageFlush>(),
     Listed::of::<poller::EventPoller>(),
     Listed::of::<backups::BackupWorker>(),
     Listed::of::<daily_stats::DailyStatsScan>(),

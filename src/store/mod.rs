@@ -10,6 +10,7 @@ pub mod daily_stats;
 pub mod documents;
 pub mod event_gaps;
 pub mod events;
+pub mod github_usage;
 pub mod integrations;
 pub mod oauth_states;
 pub mod polling;

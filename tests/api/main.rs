@@ -16,6 +16,7 @@ mod data_api_fast_paths;
 mod data_dir;
 mod errors;
 mod git_safety;
+mod github_budget;
 mod github_client;
 mod integration;
 mod oauth_redirect;
