@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fake_github::FakeGitHub;
+use fake_github::{FakeGitHub, Fault};
 use gitpulse::config::Config;
 use gitpulse::store::integrations;
 use reqwest::StatusCode;
@@ -127,8 +127,12 @@ async fn changes_on_github_arrive_with_the_next_background_resync() {
     assert!(repos.iter().all(|d| d["name"] != "empty"), "{repos:#?}");
 
     // The timer is visible, and the background syncs were incremental (nothing removed).
+    // (With a 1-second interval the next one may be running already.)
     let body = status(&app, &token).await;
-    assert_eq!(body["status"], "connected", "{body}");
+    assert!(
+        body["status"] == "connected" || body["status"] == "syncing",
+        "{body}"
+    );
     assert!(body["next_sync_at"].is_string(), "{body}");
     assert_eq!(body["sync"]["counts"]["removed"], 0, "{body}");
 }
@@ -289,4 +293,49 @@ async fn a_due_integration_is_claimed_once_across_replicas() {
             .expect("claim")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn other_failures_back_off_exponentially_and_a_success_resets_it() {
+    let gh = FakeGitHub::start().await;
+    seed(&gh);
+    let app = TestApp::with_github(&gh, oauth_config).await;
+    let token = sign_in(&app, &gh, "octocat", None).await;
+    wait_for_sync(&app, &token).await;
+    let user_id = me_id(&app, &token).await;
+    let schedule = || async {
+        let row = integrations::find_for_user(&app.state.db, user_id)
+            .await
+            .expect("query")
+            .expect("integration");
+        let finished = row.sync_finished_at.expect("finished");
+        let wait = row.next_sync_at.expect("scheduled") - finished;
+        (row.sync_failures, wait.num_seconds(), row.needs_reconnect)
+    };
+    assert_eq!(schedule().await, (0, 3600, false));
+
+    // GitHub fails twice in a row (each time the first attempt and both retries): the wait
+    // doubles per failure, and the integration still syncs in the background.
+    for expected in [(1, 7200, false), (2, 14_400, false)] {
+        for _ in 0..3 {
+            gh.fail_next("/user/orgs", Fault::Status(502));
+        }
+        let (status, body) = json_of(
+            app.post_json("/integration/resync", &json!({}), Some(&token))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(schedule().await, expected);
+    }
+    assert!(status(&app, &token).await["next_sync_at"].is_string());
+
+    // A sync that works goes back to the interval.
+    let (status_code, body) = json_of(
+        app.post_json("/integration/resync", &json!({}), Some(&token))
+            .await,
+    )
+    .await;
+    assert_eq!(status_code, StatusCode::OK, "{body}");
+    assert_eq!(schedule().await, (0, 3600, false));
 }
