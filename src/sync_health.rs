@@ -21,7 +21,7 @@ use crate::store::{integrations, sync_health as store};
 /// How an item is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum Health {
+pub enum Freshness {
     Ok,
     /// The last success is older than twice the interval (or, never synced, the item is).
     Stale,
@@ -37,16 +37,16 @@ pub fn judge(
     last_success: Option<DateTime<Utc>>,
     since: DateTime<Utc>,
     interval_secs: Option<i64>,
-) -> Health {
+) -> Freshness {
     if failing {
-        return Health::Failing;
+        return Freshness::Failing;
     }
     let reference = last_success.unwrap_or(since);
     match interval_secs {
         Some(interval) if (now - reference).num_seconds() > interval.saturating_mul(2) => {
-            Health::Stale
+            Freshness::Stale
         }
-        _ => Health::Ok,
+        _ => Freshness::Ok,
     }
 }
 
@@ -56,7 +56,7 @@ pub struct SyncItem {
     /// `owner/name` (repositories), the login (accounts, the integration),
     /// `project/repository` (pull) or `company_id/repository_name` (backups).
     pub name: String,
-    pub status: Health,
+    pub status: Freshness,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     /// When the next attempt is due (`null`: not scheduled; backups run on pushes).
@@ -78,7 +78,7 @@ pub struct SyncItem {
 }
 
 impl SyncItem {
-    fn new(name: String, status: Health) -> Self {
+    fn new(name: String, status: Freshness) -> Self {
         Self {
             name,
             status,
@@ -98,7 +98,7 @@ impl SyncItem {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncHealth {
     /// The worst status of all items (`ok` when there are none).
-    pub status: Health,
+    pub status: Freshness,
     pub checked_at: DateTime<Utc>,
     /// Tracked repositories' event polls (`read:tracking`).
     pub repositories: Option<Vec<SyncItem>>,
@@ -129,7 +129,7 @@ pub async fn for_user(state: &AppState, auth: &AuthUser) -> Result<SyncHealth, s
     let user = auth.user_id;
     let may = |scope| auth.scopes.contains(scope);
     let mut answer = SyncHealth {
-        status: Health::Ok,
+        status: Freshness::Ok,
         checked_at: now,
         repositories: None,
         accounts: None,
@@ -236,7 +236,7 @@ fn integration(config: &Config, now: DateTime<Utc>, i: integrations::Integration
     item
 }
 
-fn worst(answer: &SyncHealth) -> Health {
+fn worst(answer: &SyncHealth) -> Freshness {
     let lists = [
         &answer.repositories,
         &answer.accounts,
@@ -250,7 +250,7 @@ fn worst(answer: &SyncHealth) -> Health {
         .chain(answer.integration.as_ref())
         .map(|item| item.status)
         .max()
-        .unwrap_or(Health::Ok)
+        .unwrap_or(Freshness::Ok)
 }
 
 /// The lag gauges for `/metrics`, across all users: `gitpulse_sync_lag_seconds{kind}` (the
@@ -290,17 +290,29 @@ mod tests {
     fn items_are_failing_then_stale_then_ok() {
         let now = Utc::now();
         let ago = |s: i64| now - chrono::Duration::seconds(s);
-        assert_eq!(judge(now, true, Some(now), now, Some(60)), Health::Failing);
-        assert_eq!(judge(now, false, Some(ago(119)), now, Some(60)), Health::Ok);
+        assert_eq!(
+            judge(now, true, Some(now), now, Some(60)),
+            Freshness::Failing
+        );
+        assert_eq!(
+            judge(now, false, Some(ago(119)), now, Some(60)),
+            Freshness::Ok
+        );
         assert_eq!(
             judge(now, false, Some(ago(121)), now, Some(60)),
-            Health::Stale
+            Freshness::Stale
         );
         // Never synced: judged from its creation.
-        assert_eq!(judge(now, false, None, ago(30), Some(60)), Health::Ok);
-        assert_eq!(judge(now, false, None, ago(500), Some(60)), Health::Stale);
+        assert_eq!(judge(now, false, None, ago(30), Some(60)), Freshness::Ok);
+        assert_eq!(
+            judge(now, false, None, ago(500), Some(60)),
+            Freshness::Stale
+        );
         // No interval: never stale.
-        assert_eq!(judge(now, false, None, ago(10_000_000), None), Health::Ok);
-        assert!(Health::Failing > Health::Stale && Health::Stale > Health::Ok);
+        assert_eq!(
+            judge(now, false, None, ago(10_000_000), None),
+            Freshness::Ok
+        );
+        assert!(Freshness::Failing > Freshness::Stale && Freshness::Stale > Freshness::Ok);
     }
 }

@@ -11,6 +11,9 @@
 //! commits are asked `since` the previous sync, and the lists sorted newest-updated first
 //! (issues, pull requests, issue events) stop at the newest `updated_at`/`created_at` seen
 //! before. Every page is fetched (`Link: rel="next"`). Calls use the user's own token.
+//! A `full` sync writes every document GitHub still lists, so at its end the documents it did
+//! not write (older than its start) are gone from GitHub and are removed (`stats.removed`).
+//! Every sync ends by scheduling the next background one (`schedule`).
 
 use std::collections::{BTreeMap, HashSet};
 
