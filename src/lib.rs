@@ -20,6 +20,7 @@ pub mod event_gaps;
 pub mod event_stats;
 pub mod git;
 pub mod github;
+pub mod github_budget;
 pub mod http;
 pub mod integration;
 pub mod jobs;
@@ -29,6 +30,7 @@ mod server;
 pub mod star_history;
 pub mod state;
 pub mod store;
+pub mod sync_health;
 pub mod telemetry;
 pub mod token_key;
 

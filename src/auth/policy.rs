@@ -56,6 +56,13 @@ const ADMIN_INTEGRATION: Access = Access::Scope(Scope::AdminIntegration);
 const READ_BACKUPS: Access = Access::Scope(Scope::ReadBackups);
 const READ_REPOS: Access = Access::Scope(Scope::ReadRepos);
 const SYNC_COMMITS: Access = Access::Scope(Scope::SyncCommits);
+/// Any read scope: the answer holds only what the key's scopes read.
+const READ_ANY: Access = AnyScope(&[
+    Scope::ReadTracking,
+    Scope::ReadData,
+    Scope::ReadRepos,
+    Scope::ReadBackups,
+]);
 
 /// Every route of the API and what it needs.
 pub const ROUTES: &[RoutePolicy] = &[
@@ -142,6 +149,8 @@ pub const ROUTES: &[RoutePolicy] = &[
     route("POST", "/backup/{company_id}/{repository_name}/", Public),
     route("POST", "/backup/{company_id}/{repository_name}", Public),
     // Operations.
+    route("GET", "/sync/health", READ_ANY),
+    route("GET", "/github/budget", READ_TRACKING),
     route("GET", "/healthz", Public),
     route("GET", "/health", Public),
     route("GET", "/readyz", Public),

@@ -64,6 +64,16 @@ impl Config {
         set!(star_history_enabled, "STAR_HISTORY_ENABLED", boolean);
         set!(pull_sync_interval_secs, "PULL_SYNC_INTERVAL_SECS", parse);
         set!(pull_mirror_dir, "PULL_MIRROR_DIR", path);
+        set!(
+            integration_sync_interval_secs,
+            "INTEGRATION_SYNC_INTERVAL_SECS",
+            parse
+        );
+        set!(
+            integration_full_sync_interval_secs,
+            "INTEGRATION_FULL_SYNC_INTERVAL_SECS",
+            parse
+        );
         set!(rate_limit_enabled, "RATE_LIMIT_ENABLED", boolean);
         set!(rate_limit_per_hour, "RATE_LIMIT_PER_HOUR", parse);
         set!(rate_limit_per_day, "RATE_LIMIT_PER_DAY", parse);

@@ -92,6 +92,10 @@ pub struct Config {
     /// star history (`star_history`).
     pub star_history_enabled: bool,
     pub pull_sync_interval_secs: u64,
+    /// Every GitHub integration is resynced (incrementally) this often in the background.
+    pub integration_sync_interval_secs: u64,
+    /// A background resync is a full pass (removing what GitHub no longer lists) this often.
+    pub integration_full_sync_interval_secs: u64,
     pub pull_mirror_dir: Option<PathBuf>,
 
     pub rate_limit_enabled: bool,
@@ -141,6 +145,8 @@ impl Default for Config {
             stats_interval_secs: None,
             star_history_enabled: true,
             pull_sync_interval_secs: 300,
+            integration_sync_interval_secs: 3600,
+            integration_full_sync_interval_secs: 7 * 86_400,
             pull_mirror_dir: None,
             rate_limit_enabled: true,
             rate_limit_per_hour: 1000,

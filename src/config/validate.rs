@@ -75,6 +75,12 @@ impl Config {
         if self.pull_sync_interval_secs == 0 {
             return fail("PULL_SYNC_INTERVAL_SECS", "must be at least 1");
         }
+        if self.integration_sync_interval_secs == 0 {
+            return fail("INTEGRATION_SYNC_INTERVAL_SECS", "must be at least 1");
+        }
+        if self.integration_full_sync_interval_secs == 0 {
+            return fail("INTEGRATION_FULL_SYNC_INTERVAL_SECS", "must be at least 1");
+        }
         if self.backup_keep == 0 {
             return fail("BACKUP_KEEP", "must be at least 1");
         }

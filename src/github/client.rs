@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use super::response::{GitHubError, GitHubRequest, GitHubResponse};
-use super::tokens::{Pick, TokenPool, TokenSlot, until};
+use super::tokens::{Pick, TokenPool, TokenQuota, TokenSlot, until};
+use super::usage::TokenUsage;
 use crate::config::{Config, Secret};
 use crate::metrics::Metrics;
 
@@ -59,6 +60,8 @@ pub struct GitHubClient {
     throttled_until: Mutex<Option<DateTime<Utc>>>,
     one_at_a_time: Semaphore,
     metrics: Arc<Metrics>,
+    /// Answers per polling token, per minute and outcome (`GET /github/budget`).
+    usage: TokenUsage,
     policy: RetryPolicy,
 }
 
@@ -99,6 +102,7 @@ impl GitHubClient {
             throttled_until: Mutex::new(None),
             one_at_a_time: Semaphore::new(1),
             metrics,
+            usage: TokenUsage::default(),
             policy,
         })
     }
@@ -121,6 +125,7 @@ impl GitHubClient {
     /// Sends one request, with the same pacing, rate-limit handling and retries for all.
     pub async fn send(&self, request: GitHubRequest<'_>) -> Result<GitHubResponse, GitHubError> {
         let url = self.url(request.path_or_url);
+        let polling = request.token.is_none();
         let pool = match request.token {
             Some(token) => self.user_pool(token),
             None => self.tokens.clone(),
@@ -129,7 +134,7 @@ impl GitHubClient {
         let mut server_errors = 0;
         for attempt in 0..self.policy.max_attempts {
             let slot = self.ready_token(&pool).await?;
-            match self.attempt(slot, &url, &request, attempt).await {
+            match self.attempt(slot, &url, &request, attempt, polling).await {
                 Outcome::Done(response) => return Ok(response),
                 Outcome::Fail(error) => return Err(error),
                 Outcome::ServerError(pause, error) => {
@@ -154,6 +159,16 @@ impl GitHubClient {
             }
         }
         Err(last_error)
+    }
+
+    /// What GitHub last reported about each polling token's quota.
+    pub fn quotas(&self) -> Vec<TokenQuota> {
+        self.tokens.quotas()
+    }
+
+    /// The polling tokens' answers counted since the last [`TokenUsage::take`].
+    pub fn usage(&self) -> &TokenUsage {
+        &self.usage
     }
 
     /// `path_or_url` made absolute against `GITHUB_API_URL`.
@@ -203,6 +218,7 @@ impl GitHubClient {
         url: &str,
         spec: &GitHubRequest<'_>,
         attempt: u32,
+        polling: bool,
     ) -> Outcome {
         let mut request = self
             .http
@@ -249,6 +265,10 @@ impl GitHubClient {
         };
         slot.observe(&headers);
         self.count(outcome_label(status));
+        if polling {
+            self.usage
+                .record(&slot.fingerprint, outcome_label(status), Utc::now());
+        }
         match status {
             s if s.is_success() || s == StatusCode::NOT_MODIFIED => Outcome::Done(GitHubResponse {
                 status,

@@ -24,9 +24,12 @@ pub mod repos;
 mod response;
 pub mod star_history;
 mod tokens;
+mod usage;
 pub mod users;
 
 pub use client::{GitHubClient, RetryPolicy};
 pub use link::next_link;
 pub use page::{NextPage, Page};
 pub use response::{GitHubError, GitHubRequest, GitHubResponse};
+pub use tokens::{TokenQuota, fingerprint};
+pub use usage::{TokenUsage, UsageCount};

@@ -26,6 +26,10 @@ struct Status {
 }
 
 pub struct TokenSlot {
+    /// The token's place in `GITHUB_TOKENS` (0 for the anonymous slot).
+    pub index: usize,
+    /// A short one-way hash naming the token in answers and metrics (`anonymous` without one).
+    pub fingerprint: String,
     pub secret: Option<Secret>,
     pub pace: DefaultDirectRateLimiter,
     status: Mutex<Status>,
@@ -48,7 +52,11 @@ impl TokenPool {
         let per_minute = NonZeroU32::new(requests_per_minute).unwrap_or(NonZeroU32::MIN);
         // A small burst keeps a cold start quick without breaking the per-minute pace.
         let burst = NonZeroU32::new(requests_per_minute.clamp(1, 10)).unwrap_or(NonZeroU32::MIN);
-        let slot = |secret: Option<Secret>| TokenSlot {
+        let slot = |(index, secret): (usize, Option<Secret>)| TokenSlot {
+            index,
+            fingerprint: secret
+                .as_ref()
+                .map_or_else(|| "anonymous".to_string(), |s| fingerprint(s.expose())),
             secret,
             pace: RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(burst)),
             status: Mutex::new(Status {
@@ -57,9 +65,15 @@ impl TokenPool {
             }),
         };
         let slots = if tokens.is_empty() {
-            vec![slot(None)]
+            vec![slot((0, None))]
         } else {
-            tokens.iter().cloned().map(|t| slot(Some(t))).collect()
+            tokens
+                .iter()
+                .cloned()
+                .map(Some)
+                .enumerate()
+                .map(slot)
+                .collect()
         };
         Self { slots }
     }
@@ -94,6 +108,49 @@ impl TokenPool {
             (None, None) => Pick::WaitUntil(now),
         }
     }
+}
+
+/// What GitHub last reported about one token's quota, for `GET /github/budget`.
+#[derive(Debug, Clone)]
+pub struct TokenQuota {
+    pub index: usize,
+    pub fingerprint: String,
+    pub limit: Option<i64>,
+    pub remaining: Option<i64>,
+    pub reset: Option<DateTime<Utc>>,
+    /// Kept out of use until then after a rate-limit answer.
+    pub cooldown_until: Option<DateTime<Utc>>,
+}
+
+impl TokenPool {
+    /// Every token's last reported quota, in `GITHUB_TOKENS` order.
+    pub fn quotas(&self) -> Vec<TokenQuota> {
+        self.slots
+            .iter()
+            .map(|slot| {
+                let status = slot.lock();
+                TokenQuota {
+                    index: slot.index,
+                    fingerprint: slot.fingerprint.clone(),
+                    limit: status.quota.map(|q| q.limit),
+                    remaining: status.quota.map(|q| q.remaining),
+                    reset: status.quota.map(|q| q.reset),
+                    cooldown_until: status.cooldown_until,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The first 8 hex digits of a domain-separated SHA-256 of `token`: enough to tell a
+/// handful of tokens apart, nothing to recover one from.
+pub fn fingerprint(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"gitpulse polling token fingerprint v1\0")
+        .chain_update(token.as_bytes())
+        .finalize();
+    hex::encode(&digest[..4])
 }
 
 impl TokenSlot {

@@ -36,6 +36,7 @@ use crate::auth::Scope;
         (name = "api-keys", description = "API keys (Bearer gp_...), who am I, and the audit log"),
         (name = "projects", description = "Projects and repositories whose commits are pushed or pulled"),
         (name = "sync", description = "Pushed commits and repository sync status"),
+        (name = "freshness", description = "Whether every sync keeps up (`/sync/health`) and the GitHub budget of the polling tokens (`/github/budget`)"),
     )
 )]
 pub struct ApiDoc;

@@ -14,7 +14,6 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::github::GitHubError;
 use crate::http::extract::{Json, Query};
 use crate::integration::{SyncError, SyncStats};
 use crate::state::AppState;
@@ -87,6 +86,9 @@ pub struct IntegrationStatus {
     pub connected_at: Option<DateTime<Utc>>,
     /// When the last successful sync finished.
     pub last_sync: Option<DateTime<Utc>>,
+    /// When the next background resync is due; `null` while GitHub refuses the token
+    /// (sign in with GitHub again to reconnect) or when not connected.
+    pub next_sync_at: Option<DateTime<Utc>>,
     pub sync: Option<SyncStatus>,
 }
 
@@ -159,6 +161,7 @@ async fn status(
             user: None,
             connected_at: None,
             last_sync: None,
+            next_sync_at: None,
             sync: None,
         }));
     };
@@ -185,16 +188,27 @@ async fn status(
         progress: integration.sync_progress.clone(),
         error: integration.sync_error.clone(),
     };
+    let next_sync_at = next_sync_at(&integration);
     Ok(Json(IntegrationStatus {
         status,
         user: Some(integration.profile),
         connected_at: Some(integration.connected_at),
         last_sync: integration.last_sync,
+        next_sync_at,
         sync: Some(sync),
     }))
 }
 
+/// When the background resync is due: now if never scheduled, never while the token is refused.
+fn next_sync_at(integration: &Integration) -> Option<DateTime<Utc>> {
+    (!integration.needs_reconnect)
+        .then(|| integration.next_sync_at.unwrap_or(integration.connected_at))
+}
+
 /// Sync the caller's GitHub data again (incremental unless `full=true`).
+///
+/// A full pass also removes the documents GitHub no longer lists (`stats.removed`). Every
+/// sync moves the next background resync `INTEGRATION_SYNC_INTERVAL_SECS` ahead.
 ///
 /// Waits for the sync by default. If a sync of this integration is already running,
 /// `wait=true` waits for that one and answers its result, and `wait=false` answers 202
@@ -283,11 +297,9 @@ async fn wait_for_running_sync(
 fn sync_failed(error: SyncError) -> AppError {
     match error {
         SyncError::Database(e) => AppError::Database(e),
-        SyncError::Token | SyncError::GitHub(GitHubError::Status { status: 401, .. }) => {
-            AppError::bad_request(
-                "GitHub no longer accepts the stored token; sign in with GitHub again",
-            )
-        }
+        SyncError::Token | SyncError::Revoked { .. } => AppError::bad_request(
+            "GitHub no longer accepts the stored token; sign in with GitHub again",
+        ),
         SyncError::Removed => AppError::not_found("Integration not found"),
         SyncError::GitHub(error) => AppError::github_unavailable("Resync failed: ", &error),
         other => AppError::Unavailable(format!("Resync failed: {other}")),

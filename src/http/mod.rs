@@ -11,6 +11,7 @@ pub mod charts;
 pub mod data;
 pub mod docs;
 pub mod extract;
+pub mod freshness;
 pub mod github_oauth;
 pub mod history;
 pub mod integration;
@@ -67,6 +68,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(history::router())
         .merge(charts::router().merge(chart_links::router()))
+        .merge(freshness::router())
         .merge(
             api_keys::router()
                 .merge(projects::router())

@@ -65,16 +65,31 @@ async fn readyz(State(state): State<AppState>) -> AppResult<Json<Health>> {
     }
 }
 
-/// Prometheus metrics: request counts and latency by route and status.
+/// Prometheus metrics: request counts and latency by route and status, GitHub requests by
+/// outcome, the sync lag gauges (`gitpulse_sync_lag_seconds{kind}`,
+/// `gitpulse_sync_failing{kind}`) and the polling tokens' budget (`gitpulse_github_token_*`).
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses(
     (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
 ))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    let gauges = crate::sync_health::gauges(&state);
+    match tokio::time::timeout(Duration::from_secs(2), gauges).await {
+        Ok(Ok(gauges)) => text.push_str(&gauges),
+        Ok(Err(e)) => tracing::warn!(error = %e, "reading the sync lag gauges failed"),
+        Err(_) => tracing::warn!("reading the sync lag gauges took over 2 seconds"),
+    }
+    let budget = crate::github_budget::budget(&state);
+    match tokio::time::timeout(Duration::from_secs(2), budget).await {
+        Ok(Ok(budget)) => text.push_str(&crate::github_budget::gauges(&budget)),
+        Ok(Err(e)) => tracing::warn!(error = %e, "reading the GitHub budget failed"),
+        Err(_) => tracing::warn!("reading the GitHub budget took over 2 seconds"),
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
 }

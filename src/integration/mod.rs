@@ -11,6 +11,9 @@
 //! commits are asked `since` the previous sync, and the lists sorted newest-updated first
 //! (issues, pull requests, issue events) stop at the newest `updated_at`/`created_at` seen
 //! before. Every page is fetched (`Link: rel="next"`). Calls use the user's own token.
+//! A `full` sync writes every document GitHub still lists, so at its end the documents it did
+//! not write (older than its start) are gone from GitHub and are removed (`stats.removed`).
+//! Every sync ends by scheduling the next background one (`schedule`).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -23,6 +26,7 @@ use crate::github::GitHubError;
 use crate::state::AppState;
 
 mod run;
+pub mod schedule;
 
 use crate::store::integrations;
 use run::SyncRun;
@@ -37,6 +41,8 @@ pub struct SyncStats {
     pub issues: u64,
     pub users: u64,
     pub changelogs: u64,
+    /// Documents a full pass removed because GitHub no longer lists them.
+    pub removed: u64,
 }
 
 impl SyncStats {
@@ -76,14 +82,19 @@ impl<'de> serde::Deserialize<'de> for SyncStats {
             issues: get("issues"),
             users: get("users"),
             changelogs: get("changelogs"),
+            removed: get("removed"),
         })
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    #[error(
+        "GitHub refused the stored token (401 {message}): it was revoked or has expired; sign in with GitHub again to reconnect"
+    )]
+    Revoked { message: String },
     #[error("{0}")]
-    GitHub(#[from] GitHubError),
+    GitHub(GitHubError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("the stored GitHub token cannot be decrypted; sign in with GitHub again")]
@@ -92,6 +103,18 @@ pub enum SyncError {
     Interrupted,
     #[error("the integration was removed")]
     Removed,
+}
+
+impl From<GitHubError> for SyncError {
+    fn from(error: GitHubError) -> Self {
+        match error {
+            GitHubError::Status {
+                status: 401,
+                message,
+            } => Self::Revoked { message },
+            other => Self::GitHub(other),
+        }
+    }
 }
 
 /// A sync whose lease is held; `run` it now or `spawn` it in the background.
@@ -109,14 +132,19 @@ pub async fn claim(
 ) -> Result<Option<ClaimedSync>, sqlx::Error> {
     Ok(integrations::claim_sync(&state.db, integration_id, full)
         .await?
-        .map(|integration| ClaimedSync {
-            state: state.clone(),
-            integration,
-            full,
-        }))
+        .map(|integration| ClaimedSync::new(state, integration)))
 }
 
 impl ClaimedSync {
+    /// A sync of `integration`, whose lease was just taken (`sync_full` says how).
+    fn new(state: &AppState, integration: integrations::Integration) -> Self {
+        Self {
+            state: state.clone(),
+            full: integration.sync_full,
+            integration,
+        }
+    }
+
     /// Runs the sync in the background (the initial sync after sign-in, `?wait=false`),
     /// tracked so that shutdown waits for it.
     pub fn spawn(self) {
@@ -155,10 +183,25 @@ impl ClaimedSync {
             }
             Err(_) => Err(SyncError::Token),
         };
-        let error = result.as_ref().err().map(ToString::to_string);
+        let result = match result {
+            Ok(()) if full => sync.remove_unseen().await,
+            other => other,
+        };
+        let error = result.as_ref().err().map(|e| (e, e.to_string()));
+        let finish = schedule::finish(
+            &state.config,
+            self.integration.sync_failures,
+            error.as_ref().map(|(e, message)| (*e, message.as_str())),
+        );
         let counts = sync.stats.to_json();
         let finished =
-            integrations::finish_sync(&state.db, integration_id, &counts, error.as_deref()).await?;
+            integrations::finish_sync(&state.db, integration_id, &counts, &finish).await?;
+        if finish.needs_reconnect {
+            tracing::warn!(
+                integration_id,
+                "GitHub refused the integration's token; background syncs stop until the user reconnects"
+            );
+        }
         let outcome = if error.is_some() {
             "failed"
         } else {

@@ -286,6 +286,22 @@ impl SyncRun<'_> {
         Ok(())
     }
 
+    /// Ends a successful full pass: every document still on GitHub was written again during
+    /// it, so those older than the sync's start are gone from GitHub and are removed.
+    pub(super) async fn remove_unseen(&mut self) -> Result<(), SyncError> {
+        let removed = integrations::remove_unseen(&self.state.db, self.integration_id).await?;
+        for (collection, n) in &removed {
+            tracing::info!(
+                integration_id = self.integration_id,
+                collection,
+                removed = n,
+                "documents no longer on GitHub removed"
+            );
+        }
+        self.stats.removed = removed.iter().map(|(_, n)| n.unsigned_abs()).sum();
+        Ok(())
+    }
+
     /// Publishes the counts so far and renews the lease; a removed integration stops the sync.
     async fn report(&self) -> Result<(), SyncError> {
         integrations::report_progress(

@@ -18,6 +18,8 @@ use crate::state::AppState;
 
 pub mod backups;
 pub mod daily_stats;
+pub mod github_usage;
+pub mod integration_sync;
 pub mod key_usage;
 pub mod poller;
 pub mod pull_sync;
@@ -37,13 +39,15 @@ pub trait Job {
 }
 
 /// Every background job of the process, in the order they start.
-const JOBS: [Listed; 6] = [
+const JOBS: [Listed; 8] = [
     Listed::of::<key_usage::KeyUsageFlush>(),
+    Listed::of::<github_usage::GitHubUsageFlush>(),
     Listed::of::<poller::EventPoller>(),
     Listed::of::<backups::BackupWorker>(),
     Listed::of::<daily_stats::DailyStatsScan>(),
     Listed::of::<pull_sync::PullSync>(),
     Listed::of::<star_history::StarHistoryBackfill>(),
+    Listed::of::<integration_sync::IntegrationResync>(),
 ];
 
 /// Starts the background jobs of this process (only the always-on ones when

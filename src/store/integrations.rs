@@ -28,6 +28,16 @@ pub struct Integration {
     pub sync_progress: Option<Value>,
     pub sync_error: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,
+    /// The running (or last) sync refetches everything and removes what GitHub no longer lists.
+    pub sync_full: bool,
+    /// When the background resync is due next (`None`: now).
+    pub next_sync_at: Option<DateTime<Utc>>,
+    /// When the last successful full pass finished.
+    pub last_full_sync: Option<DateTime<Utc>>,
+    /// Syncs failed in a row (the back-off).
+    pub sync_failures: i32,
+    /// GitHub refused the token: no background sync until the user signs in again.
+    pub needs_reconnect: bool,
 }
 
 impl Integration {
@@ -39,7 +49,8 @@ impl Integration {
 
 const COLUMNS: &str = "id, user_id, github_id, github_login, profile, token_ciphertext, scope,
     connected_at, last_sync, sync_state, sync_started_at, sync_finished_at, sync_counts,
-    sync_progress, sync_error, lease_until";
+    sync_progress, sync_error, lease_until, sync_full, next_sync_at, last_full_sync,
+    sync_failures, needs_reconnect";
 
 /// What a new or renewed integration stores.
 pub struct NewIntegration<'a> {
@@ -66,7 +77,8 @@ pub async fn upsert(db: &PgPool, new: &NewIntegration<'_>) -> Result<Integration
          values ($1, $2, $3, $4, $5, $6)
          on conflict (user_id) do update set
              github_login = excluded.github_login, profile = excluded.profile,
-             token_ciphertext = excluded.token_ciphertext, scope = excluded.scope
+             token_ciphertext = excluded.token_ciphertext, scope = excluded.scope,
+             needs_reconnect = false, sync_failures = 0, next_sync_at = null
          returning {COLUMNS}"
     ))
     .bind(new.user_id)
@@ -141,25 +153,93 @@ pub async fn report_progress(
     Ok(())
 }
 
-/// Ends the sync (`error` set when it failed) and releases the lease.
+/// How a sync ended, for [`finish_sync`].
+#[derive(Debug, Default)]
+pub struct Finish<'a> {
+    /// Why it failed; `None`: it succeeded.
+    pub error: Option<&'a str>,
+    /// Seconds until the next background sync.
+    pub next_in_secs: f64,
+    /// The failure counts toward the back-off (an interrupted sync does not).
+    pub count_failure: bool,
+    /// GitHub refused the token: stop background syncs until the user reconnects.
+    pub needs_reconnect: bool,
+}
+
+/// Ends the sync (`error` set when it failed), schedules the next one and releases the lease.
 pub async fn finish_sync(
     db: &PgPool,
     id: i64,
     counts: &Value,
-    error: Option<&str>,
+    finish: &Finish<'_>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(
         "update github_integrations set
              sync_state = case when $3::text is null then 'finished' else 'failed' end,
              sync_finished_at = now(), sync_counts = $2, sync_error = $3, lease_until = null,
-             last_sync = case when $3::text is null then now() else last_sync end
+             last_sync = case when $3::text is null then now() else last_sync end,
+             last_full_sync = case when $3::text is null and sync_full then now()
+                                   else last_full_sync end,
+             sync_failures = case when $3::text is null then 0
+                                  when $5 then sync_failures + 1 else sync_failures end,
+             needs_reconnect = $6,
+             next_sync_at = now() + make_interval(secs => $4)
          where id = $1
          returning sync_finished_at",
     )
     .bind(id)
     .bind(counts)
-    .bind(error)
+    .bind(finish.error)
+    .bind(finish.next_in_secs)
+    .bind(finish.count_failure)
+    .bind(finish.needs_reconnect)
     .fetch_optional(db)
+    .await
+}
+
+/// Takes the sync lease of the integration whose background resync is most overdue (never
+/// one that needs reconnecting, never one a sync holds). The sync is full when the last full
+/// pass (or the connection) is older than `full_every_secs`.
+pub async fn claim_due(
+    db: &PgPool,
+    full_every_secs: f64,
+) -> Result<Option<Integration>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "with due as (
+             select id from github_integrations
+             where not needs_reconnect
+               and coalesce(next_sync_at, '-infinity') <= now()
+               and (lease_until is null or lease_until < now())
+             order by next_sync_at nulls first
+             limit 1
+             for update skip locked)
+         update github_integrations g set
+             sync_state = 'running', sync_started_at = now(), sync_finished_at = null,
+             sync_error = null, sync_counts = null, sync_progress = null,
+             sync_full = coalesce(g.last_full_sync, g.connected_at)
+                         <= now() - make_interval(secs => $1),
+             lease_until = now() + make_interval(secs => $2)
+         from due where g.id = due.id
+         returning g.{COLUMNS}"
+    ))
+    .bind(full_every_secs)
+    .bind(LEASE_SECS)
+    .fetch_optional(db)
+    .await
+}
+
+/// After a successful full pass: removes the integration's documents the pass did not write
+/// (no longer on GitHub). Returns how many were removed per collection.
+pub async fn remove_unseen(db: &PgPool, id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "with gone as (
+             delete from github_documents d using github_integrations g
+             where g.id = $1 and d.integration_id = g.id and d.synced_at < g.sync_started_at
+             returning d.collection)
+         select collection, count(*) from gone group by collection",
+    )
+    .bind(id)
+    .fetch_all(db)
     .await
 }
 

@@ -46,15 +46,18 @@ struct Commit {
 }
 
 #[derive(Debug, Clone)]
-struct Issue {
-    id: i64,
-    number: i64,
-    title: String,
-    body: String,
-    is_pull: bool,
-    user_login: String,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+pub(crate) struct Issue {
+    pub(crate) id: i64,
+    pub(crate) number: i64,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) is_pull: bool,
+    pub(crate) user_login: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+    /// Set once closed (`state: closed`); `merged_at` too for a merged pull request.
+    pub(crate) closed_at: Option<DateTime<Utc>>,
+    pub(crate) merged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,18 +70,18 @@ struct IssueEvent {
 }
 
 #[derive(Debug, Default)]
-struct RepoItems {
+pub(crate) struct RepoItems {
     commits: Vec<Commit>,
-    issues: Vec<Issue>,
+    pub(crate) issues: Vec<Issue>,
     events: Vec<IssueEvent>,
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(crate) struct Inner {
     /// org login (lowercase) → (login, description, member logins)
     orgs: BTreeMap<String, (String, String, Vec<String>)>,
     /// "owner/name" (lowercase) → items
-    repos: BTreeMap<String, RepoItems>,
+    pub(crate) repos: BTreeMap<String, RepoItems>,
     next_id: i64,
 }
 
@@ -87,14 +90,14 @@ struct Inner {
 pub(crate) struct IntegrationData(Mutex<Inner>);
 
 impl IntegrationData {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.0
             .lock()
             .expect("fake GitHub integration mutex poisoned (a panic happened while holding it)")
     }
 }
 
-fn repo_key(owner: &str, name: &str) -> String {
+pub(crate) fn repo_key(owner: &str, name: &str) -> String {
     format!(
         "{}/{}",
         owner.to_ascii_lowercase(),
@@ -212,6 +215,8 @@ impl FakeGitHub {
             user_login: login.to_string(),
             created_at: t,
             updated_at: t,
+            closed_at: None,
+            merged_at: None,
         });
         number
     }
@@ -329,6 +334,14 @@ fn commit_json(state: &State, base: &str, repo: &Repo, c: &Commit) -> Value {
     )
 }
 
+fn state_of(i: &Issue) -> &'static str {
+    if i.closed_at.is_some() {
+        "closed"
+    } else {
+        "open"
+    }
+}
+
 fn issue_json(state: &State, base: &str, repo: &Repo, i: &Issue) -> Value {
     let mut v = template("issue");
     rewrite(&mut v, "1347", &i.number.to_string());
@@ -339,14 +352,14 @@ fn issue_json(state: &State, base: &str, repo: &Repo, i: &Issue) -> Value {
         ("number", json!(i.number)),
         ("title", json!(i.title)),
         ("body", json!(i.body)),
-        ("state", json!("open")),
+        ("state", json!(state_of(i))),
         ("user", user_or_null(state, base, Some(&i.user_login))),
         ("labels", json!([])),
         ("assignee", Value::Null),
         ("assignees", json!([])),
         ("milestone", Value::Null),
         ("closed_by", Value::Null),
-        ("closed_at", Value::Null),
+        ("closed_at", json!(i.closed_at.map(ts))),
         ("created_at", json!(ts(i.created_at))),
         ("updated_at", json!(ts(i.updated_at))),
     ];
@@ -384,7 +397,7 @@ fn pull_json(state: &State, base: &str, repo: &Repo, i: &Issue) -> Value {
             ("number", json!(i.number)),
             ("title", json!(i.title)),
             ("body", json!(i.body)),
-            ("state", json!("open")),
+            ("state", json!(state_of(i))),
             ("user", user_or_null(state, base, Some(&i.user_login))),
             ("labels", json!([])),
             ("assignee", Value::Null),
@@ -394,8 +407,8 @@ fn pull_json(state: &State, base: &str, repo: &Repo, i: &Issue) -> Value {
             ("milestone", Value::Null),
             ("created_at", json!(ts(i.created_at))),
             ("updated_at", json!(ts(i.updated_at))),
-            ("closed_at", Value::Null),
-            ("merged_at", Value::Null),
+            ("closed_at", json!(i.closed_at.map(ts))),
+            ("merged_at", json!(i.merged_at.map(ts))),
             ("head", head),
             ("base", base_ref),
         ],
@@ -615,7 +628,7 @@ fn ordered(req: &Req, mut list: Vec<Issue>) -> Vec<Issue> {
     list
 }
 
-/// `GET /repos/{owner}/{repo}/pulls?state=all&sort=&direction=` (every pull is open here).
+/// `GET /repos/{owner}/{repo}/pulls?state=all&sort=&direction=`.
 pub(crate) async fn pulls(
     AxumState(state): St,
     Path((owner, name)): Path<(String, String)>,

@@ -30,7 +30,10 @@ pub(crate) async fn github_layer(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    let authenticated = req.headers().contains_key(AUTHORIZATION);
+    let who = req
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let seq = state.log.record(RecordedRequest {
         method: req.method().to_string(),
         path: path.clone(),
@@ -48,13 +51,17 @@ pub(crate) async fn github_layer(
         status: 0,
     });
 
-    let mut resp = match state.take_fault(&path) {
-        Some(Fault::Delay(d)) => {
-            tokio::time::sleep(d).await;
-            answer(&state, req, next, &path, authenticated).await
+    let mut resp = if state.oauth.is_revoked(req.headers()) {
+        bad_credentials()
+    } else {
+        match state.take_fault(&path) {
+            Some(Fault::Delay(d)) => {
+                tokio::time::sleep(d).await;
+                answer(&state, req, next, &path, who.as_deref()).await
+            }
+            Some(fault) => fault_response(&fault, state.budget(who.as_deref())),
+            None => answer(&state, req, next, &path, who.as_deref()).await,
         }
-        Some(fault) => fault_response(&fault, state.budget(authenticated)),
-        None => answer(&state, req, next, &path, authenticated).await,
     };
     put(
         resp.headers_mut(),
@@ -65,28 +72,38 @@ pub(crate) async fn github_layer(
     resp
 }
 
-/// Normal handling under the primary budget: 403 once spent, else the route's answer,
-/// charged unless it is a 304 or the path is free.
+/// Normal handling under the primary budget of `who` (the `Authorization` value; each token
+/// has its own budget): 403 once spent, else the route's answer, charged unless it is a 304
+/// or the path is free.
 async fn answer(
     state: &State,
     req: Request,
     next: Next,
     path: &str,
-    authenticated: bool,
+    who: Option<&str>,
 ) -> Response {
-    let budget = state.budget(authenticated);
+    let budget = state.budget(who);
     let free = is_free(path);
     if !free && budget.remaining <= 0 {
-        return primary_exceeded(authenticated, budget);
+        return primary_exceeded(who.is_some(), budget);
     }
     let mut resp = next.run(req).await;
     let after = if !free && resp.status() != StatusCode::NOT_MODIFIED {
-        state.charge(authenticated)
+        state.charge(who)
     } else {
-        state.budget(authenticated)
+        state.budget(who)
     };
     rate_headers(resp.headers_mut(), after);
     resp
+}
+
+/// GitHub's answer to a revoked or expired token.
+fn bad_credentials() -> Response {
+    error_json(
+        StatusCode::UNAUTHORIZED,
+        "Bad credentials",
+        "https://docs.github.com/rest",
+    )
 }
 
 /// `x-ratelimit-*` as GitHub sends them.

@@ -19,7 +19,8 @@
 //! `http.rs` has the shared helpers (ETag/304, pagination + `Link`, errors), `layer.rs` the
 //! middleware (faults, rate limits in `budget.rs`, request log in `log.rs`) and `routes.rs` the
 //! router and handlers. Beside them: `integration.rs` (what "Sign in with GitHub" syncs),
-//! `oauth.rs` (the OAuth web flow), `graphql.rs`, `star_history.rs` (weekly star gains) and
+//! `oauth.rs` (the OAuth web flow), `upstream.rs` (changes "on GitHub": closed, deleted,
+//! renamed, revoked; per-token request counts), `graphql.rs`, `star_history.rs` (weekly star gains) and
 //! `demo.rs` (the demo world of the standalone binary).
 
 mod budget;
@@ -36,6 +37,7 @@ mod server;
 mod star_history;
 mod state;
 mod types;
+mod upstream;
 
 pub use demo::{DEMO_LOGIN, DemoRepo};
 pub use server::FakeGitHub;

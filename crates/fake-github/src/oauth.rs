@@ -38,6 +38,8 @@ struct Inner {
     tokens: BTreeMap<String, String>,
     /// Who the authorize step approves as; `None`: the stand-in page.
     authorize_as: Option<String>,
+    /// Tokens revoked on "GitHub": every request with one is answered 401 `Bad credentials`.
+    revoked: std::collections::BTreeSet<String>,
 }
 
 /// Codes, tokens and the authorize setting, kept beside the core state.
@@ -57,6 +59,36 @@ impl OAuthData {
         let (_, token) = value.split_once(' ')?;
         self.lock().tokens.get(token.trim()).cloned()
     }
+
+    /// Whether a request's `Authorization` carries a revoked token.
+    pub(crate) fn is_revoked(&self, headers: &HeaderMap) -> bool {
+        bearer(headers).is_some_and(|token| self.lock().revoked.contains(&token))
+    }
+
+    /// Revokes `token` (an OAuth token or any polling token).
+    pub(crate) fn revoke(&self, token: &str) {
+        self.lock().revoked.insert(token.to_string());
+    }
+
+    /// Revokes every OAuth token issued to `login`; returns them.
+    pub(crate) fn revoke_login(&self, login: &str) -> Vec<String> {
+        let mut inner = self.lock();
+        let tokens: Vec<String> = inner
+            .tokens
+            .iter()
+            .filter(|(_, l)| l.eq_ignore_ascii_case(login))
+            .map(|(t, _)| t.clone())
+            .collect();
+        inner.revoked.extend(tokens.iter().cloned());
+        tokens
+    }
+}
+
+/// The token of `Authorization: token|Bearer <token>`.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (_, token) = value.split_once(' ')?;
+    Some(token.trim().to_string())
 }
 
 impl FakeGitHub {

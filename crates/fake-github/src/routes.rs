@@ -65,7 +65,11 @@ async fn fallback() -> Response {
 
 /// `GET /rate_limit` (never charged).
 async fn rate_limit(AxumState(state): St, req: Req) -> Response {
-    let budget = state.budget(req.headers.contains_key(AUTHORIZATION));
+    let who = req
+        .headers
+        .get(AUTHORIZATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let budget = state.budget(who.as_deref());
     let mut resp = ok_json(&req, &rate_limit_json(budget), None, HeaderMap::new());
     // A rate-limit status must never be served from a cache.
     resp.headers_mut().remove(axum::http::header::ETAG);

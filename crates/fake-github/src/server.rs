@@ -140,7 +140,7 @@ impl FakeGitHub {
         self.state.set_poll_interval(secs);
     }
 
-    /// Sets the authenticated (token) core budget.
+    /// Sets the core budget of every token (each token then spends its own, as on GitHub).
     pub fn set_rate_limit(&self, limit: i64, remaining: i64, reset_epoch: i64) {
         self.state
             .set_rate_limit(true, limit, remaining, reset_epoch);

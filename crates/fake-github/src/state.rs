@@ -71,7 +71,10 @@ struct Inner {
     next_event_id: u64,
     faults: Vec<(String, Fault)>,
     poll_interval: u64,
+    /// The budget every token starts with (each token has its own, as on GitHub).
     auth: Budget,
+    /// Each token's budget, by its `Authorization` value.
+    tokens: BTreeMap<String, Budget>,
     anon: Budget,
 }
 
@@ -148,6 +151,7 @@ impl State {
                 faults: Vec::new(),
                 poll_interval: 60,
                 auth: Budget::fresh(AUTH_LIMIT, t),
+                tokens: BTreeMap::new(),
                 anon: Budget::fresh(ANON_LIMIT, t),
             }),
         }
@@ -230,6 +234,18 @@ impl State {
         let r = &mut g.repo_mut(owner, name).repo;
         r.language = Some(language.to_string());
         r.updated_at = now().max(r.updated_at);
+    }
+
+    /// Renames a repository (same id, new `name`, `updated_at` now); false if unknown.
+    pub fn rename_repo(&self, owner: &str, name: &str, new_name: &str) -> bool {
+        let mut g = self.lock();
+        let Some(mut data) = g.repos.remove(&key(owner, name)) else {
+            return false;
+        };
+        data.repo.name = new_name.to_string();
+        data.repo.updated_at = now().max(data.repo.updated_at);
+        g.repos.insert(key(owner, new_name), data);
+        true
     }
 
     pub fn remove_repo(&self, owner: &str, name: &str) {
@@ -317,44 +333,42 @@ impl State {
         self.lock().poll_interval
     }
 
+    /// Sets the budget of every token (`authenticated`) or of anonymous callers.
     pub fn set_rate_limit(&self, authenticated: bool, limit: i64, remaining: i64, reset: i64) {
         let mut g = self.lock();
-        let b = if authenticated {
-            &mut g.auth
-        } else {
-            &mut g.anon
-        };
-        *b = Budget {
+        let budget = Budget {
             limit,
             remaining,
             reset,
         };
+        if authenticated {
+            g.auth = budget;
+            g.tokens.clear();
+        } else {
+            g.anon = budget;
+        }
     }
 
-    /// The current budget (after a reset if due).
-    pub fn budget(&self, authenticated: bool) -> Budget {
-        let t = Utc::now().timestamp();
-        let mut g = self.lock();
-        let b = if authenticated {
-            &mut g.auth
-        } else {
-            &mut g.anon
-        };
-        b.refresh(t);
-        *b
+    /// The budget of `who` (an `Authorization` value; `None`: anonymous), after a reset if due.
+    pub fn budget(&self, who: Option<&str>) -> Budget {
+        self.with_budget(who, |_| {})
     }
 
-    /// Charges one request and returns the budget afterwards.
-    pub fn charge(&self, authenticated: bool) -> Budget {
+    /// Charges one request to `who` and returns the budget afterwards.
+    pub fn charge(&self, who: Option<&str>) -> Budget {
+        self.with_budget(who, |b| b.remaining = (b.remaining - 1).max(0))
+    }
+
+    fn with_budget(&self, who: Option<&str>, change: impl FnOnce(&mut Budget)) -> Budget {
         let t = Utc::now().timestamp();
         let mut g = self.lock();
-        let b = if authenticated {
-            &mut g.auth
-        } else {
-            &mut g.anon
+        let template = g.auth;
+        let b = match who {
+            Some(who) => g.tokens.entry(who.to_string()).or_insert(template),
+            None => &mut g.anon,
         };
         b.refresh(t);
-        b.remaining = (b.remaining - 1).max(0);
+        change(b);
         *b
     }
 

@@ -453,3 +453,101 @@ async fn request_log_records_headers() {
     gh.clear_requests();
     assert!(gh.requests().is_empty());
 }
+
+async fn get_as(gh: &FakeGitHub, path: &str, token: &str) -> reqwest::Response {
+    client()
+        .get(format!("{}{path}", gh.url()))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn each_token_has_its_own_budget_and_a_revoked_one_gets_401() {
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("octocat", "Hello-World");
+    let path = "/repos/octocat/Hello-World";
+    for _ in 0..3 {
+        get_as(&gh, path, "tok-a").await;
+    }
+    let resp = get_as(&gh, path, "tok-b").await;
+    assert_eq!(remaining(&resp), 4999, "tok-b spends its own budget");
+    assert_eq!(gh.rate_limit_of("tok-a").1, 4997);
+
+    gh.revoke_token("tok-a");
+    let resp = get_as(&gh, path, "tok-a").await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["message"], "Bad credentials");
+    assert_eq!(get_as(&gh, path, "tok-b").await.status(), StatusCode::OK);
+
+    let statuses: Vec<u16> = gh
+        .requests_with_token("tok-a")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 401]);
+    assert_eq!(gh.requests_with_token("tok-b").len(), 2);
+}
+
+#[tokio::test]
+async fn issues_closed_merged_edited_and_deleted_upstream() {
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("acme", "widgets");
+    let issue = gh.add_issue("acme", "widgets", "Crash", "It crashes.", "hubot");
+    let pull = gh.add_pull("acme", "widgets", "Turbo", "Faster.", "hubot");
+    gh.edit_issue("acme", "widgets", issue, "Crash (fixed)");
+    gh.close_issue("acme", "widgets", issue);
+    gh.merge_pull("acme", "widgets", pull);
+
+    let issues: Value = get(&gh, "/repos/acme/widgets/issues?state=all")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let first = issues
+        .as_array()
+        .and_then(|l| l.iter().find(|i| i["number"] == issue))
+        .expect("issue listed");
+    assert_eq!(first["state"], "closed");
+    assert_eq!(first["title"], "Crash (fixed)");
+    assert!(first["closed_at"].is_string());
+    let pulls: Value = get(&gh, "/repos/acme/widgets/pulls?state=all")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pulls[0]["state"], "closed");
+    assert!(pulls[0]["merged_at"].is_string());
+
+    gh.delete_issue("acme", "widgets", issue);
+    let issues: Value = get(&gh, "/repos/acme/widgets/issues?state=all")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        issues.as_array().map(Vec::len),
+        Some(1),
+        "only the pull request"
+    );
+
+    gh.rename_repo("acme", "widgets", "gadgets");
+    assert_eq!(
+        get(&gh, "/repos/acme/widgets").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let repo: Value = get(&gh, "/repos/acme/gadgets")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(repo["name"], "gadgets");
+    let pulls: Value = get(&gh, "/repos/acme/gadgets/pulls?state=all")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pulls.as_array().map(Vec::len), Some(1), "items moved along");
+}
