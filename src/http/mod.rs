@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod dashboard;
 pub mod data;
 pub mod docs;
 pub mod extract;
@@ -77,11 +78,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
         )
 }
 
-/// The routes outside the rate limits: operations and GitHub's webhook.
+/// The routes outside the rate limits: operations, GitHub's webhook and the dashboard's
+/// files.
 fn unlimited_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(ops::router())
         .merge(backups::webhook_router())
+        .merge(dashboard::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
