@@ -130,6 +130,7 @@ function totalsChart(stats, login) {
       svg("text", { x: pad, y: ht - 6, class: "tick" }, days[0]),
       svg("text", { x: w - pad, y: ht - 6, class: "tick end" }, days.at(-1)),
       svg("text", { x: pad, y: 18, class: "tick" }, `${number(max)} stars`),
+      svg("text", { x: w - pad, y: ht - pad, class: "tick end" }, `${number(min)} at the start`),
     ),
     h("figcaption", { class: "muted" }, "Stars summed over the account's repositories."),
   );

@@ -12,7 +12,7 @@ export function projectsPage(el) {
     if (!slug.dataset.touched) slug.value = name.value.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 64);
   });
   slug.addEventListener("input", () => (slug.dataset.touched = "1"));
-  const create = h("button", { type: "submit" }, "Create project");
+  const create = h("button", { type: "submit", id: "create-project" }, "Create project");
   const form = h("form", { class: "inline-form" }, field("Name", name), field("Slug", slug, "Lowercase letters, digits and -."), create);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -60,7 +60,11 @@ async fn register(browser: &Browser, username: &str) {
 async fn track(browser: &Browser, full_name: &str) {
     browser.fill("input[name=repository]", full_name).await;
     browser.click("#add-repository").await;
-    browser.text_containing("#repositories", full_name).await;
+    browser
+        .find(&format!(
+            "#repositories a[href='#/repositories/{full_name}']"
+        ))
+        .await;
 }
 
 #[tokio::test]
@@ -260,7 +264,7 @@ async fn at_375_pixels_nothing_overflows_and_errors_are_the_apis_messages() {
     // A refused login shows the API's own message.
     let body = json!({"username": "nobody", "password": "wrong password"});
     let (status, answer) = json_of(app.post_json("/auth/login", &body, None).await).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(status.is_client_error(), "{status} {answer}");
     browser.fill("input[name=username]", "nobody").await;
     browser.fill("input[name=password]", "wrong password").await;
     browser.click("#sign-in").await;
@@ -345,5 +349,47 @@ async fn dark_mode_follows_the_system_setting() {
         .await;
     browser.text_containing("#statistics", "PushEvent").await;
     browser.screenshot("repository-dark").await;
+
+    // A tracked account and its daily statistics over the chosen range, with a chart.
+    browser.click("#nav a[href='#/accounts']").await;
+    browser.fill("input[name=login]", "octocat").await;
+    browser.click("#add-account").await;
+    let link = browser.find("#accounts a[href^='#/accounts/']").await;
+    let href = link.attr("href").await.expect("href").expect("an href");
+    let id = href.trim_start_matches("#/accounts/").to_string();
+    let days = |b: &Value| {
+        let mut dates: Vec<_> = b["stats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| s["date"].clone())
+            .collect();
+        dates.dedup();
+        dates.len()
+    };
+    until(&app, &token, &format!("/v1/users/{id}/stats"), |b| {
+        days(b) > 2
+    })
+    .await;
+    link.click().await.expect("open the account");
+    browser.text_containing("main h1", "octocat").await;
+    browser.find("#account-stats svg.mini-chart").await;
+    let rows = browser
+        .script("return document.querySelectorAll('#account-stats tbody tr').length")
+        .await;
+    assert!(rows.as_i64().is_some_and(|n| n > 2), "daily rows: {rows}");
+    browser.screenshot("account-dark").await;
+
+    // A project with a repository, and its push status.
+    browser.click("#nav a[href='#/projects']").await;
+    browser.fill("input[name=name]", "Demo project").await;
+    browser.click("#create-project").await;
+    browser
+        .text_containing("#projects h2", "Demo project")
+        .await;
+    browser.click("#projects details summary").await;
+    browser.fill("#projects input[name=repo]", "notes").await;
+    browser.click("#projects form button[type=submit]").await;
+    browser.text_containing("#projects table", "pending").await;
     browser.close().await;
 }
