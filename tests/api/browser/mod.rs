@@ -306,10 +306,9 @@ async fn wait_until_ready(webdriver: &str, driver: &mut Child) {
     let client = reqwest::Client::new();
     let started = Instant::now();
     loop {
-        if let Ok(response) = client.get(format!("{webdriver}/status")).send().await {
-            if response.status().is_success() {
-                return;
-            }
+        let answer = client.get(format!("{webdriver}/status")).send().await;
+        if answer.is_ok_and(|response| response.status().is_success()) {
+            return;
         }
         if let Ok(Some(status)) = driver.try_wait() {
             panic!("chromedriver exited at start: {status}");
