@@ -6,6 +6,7 @@
 pub mod account;
 pub mod auth;
 pub mod backups;
+pub mod charts;
 pub mod cli;
 pub mod client;
 pub mod commit_batch;

@@ -82,6 +82,16 @@ pub const ROUTES: &[RoutePolicy] = &[
     route("GET", "/repository/stats", READ_TRACKING),
     route("GET", "/repository/all/stats", READ_TRACKING),
     route("GET", "/repositories/{owner}/{name}/history", READ_TRACKING),
+    // Charts and badges of tracked repositories. Share links publish a chart beyond the
+    // request that made them (and beyond an API key's revocation), so managing them needs a
+    // login; the shared route is public: its unguessable token is the credential.
+    route("GET", "/charts/stars.svg", READ_TRACKING),
+    route("GET", "/charts/events.svg", READ_TRACKING),
+    route("GET", "/badges/stars.svg", READ_TRACKING),
+    route("POST", "/charts/links", Session),
+    route("GET", "/charts/links", Session),
+    route("DELETE", "/charts/links/{id}", Session),
+    route("GET", "/charts/shared/{token}", Public),
     // Tracked GitHub accounts and their daily statistics.
     route("PUT", "/v1/users", WRITE_TRACKING),
     route("DELETE", "/v1/users/{id}", WRITE_TRACKING),

@@ -28,6 +28,7 @@ use crate::auth::Scope;
         (name = "auth", description = "Accounts and access tokens"),
         (name = "repositories", description = "Tracked repositories and their event statistics"),
         (name = "accounts", description = "Tracked GitHub accounts and daily repository statistics"),
+        (name = "charts", description = "Charts and badges as SVG, and share links that show them without a token"),
         (name = "integration", description = "The caller's GitHub integration: status, resync, removal"),
         (name = "data", description = "Query and search the caller's synced GitHub data"),
         (name = "ops", description = "Health, readiness and metrics"),

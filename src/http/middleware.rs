@@ -60,12 +60,18 @@ fn make_span(request: &Request<Body>) -> tracing::Span {
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str);
+    // A share link's path is its credential: the span shows the route template instead.
+    let path = if route == crate::charts::links::SHARED_ROUTE {
+        route
+    } else {
+        request.uri().path()
+    };
     tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %request.method(),
         route = %route,
-        path = %request.uri().path(),
+        path = %path,
     )
 }
 

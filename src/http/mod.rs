@@ -6,6 +6,8 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod chart_links;
+pub mod charts;
 pub mod dashboard;
 pub mod data;
 pub mod docs;
@@ -65,6 +67,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(backups::router())
         .merge(accounts::router())
         .merge(history::router())
+        .merge(charts::router().merge(chart_links::router()))
         .merge(
             api_keys::router()
                 .merge(projects::router())

@@ -206,6 +206,20 @@ pub async fn history(
     .await
 }
 
+/// The newest stargazer count of a repository (a snapshot or a backfilled day).
+pub async fn newest_stargazers(
+    db: &PgPool,
+    repository_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select stargazers from repository_daily_stats
+          where repository_id = $1 order by date desc limit 1",
+    )
+    .bind(repository_id)
+    .fetch_optional(db)
+    .await
+}
+
 /// Claims the run `(name, period_key)` for `lease_secs`: `true` for exactly one caller
 /// until the run finishes, or its lease expires unfinished (a crashed replica).
 pub async fn claim_run(

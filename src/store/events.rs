@@ -91,6 +91,24 @@ pub async fn trim(
     Ok(result.rows_affected())
 }
 
+/// Stored events per UTC day and type since `since` (charts).
+pub async fn daily_counts(
+    db: &PgPool,
+    repository_id: i64,
+    since: chrono::NaiveDate,
+) -> Result<Vec<(chrono::NaiveDate, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select (created_at at time zone 'UTC')::date as day, event_type, count(*)
+           from events
+          where repository_id = $1 and created_at >= ($2::date)::timestamp at time zone 'UTC'
+          group by 1, 2 order by 1, 2",
+    )
+    .bind(repository_id)
+    .bind(since)
+    .fetch_all(db)
+    .await
+}
+
 /// The newest events (at most the statistics window) of each repository, newest first,
 /// in one round trip.
 pub async fn newest(

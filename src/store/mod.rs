@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod backups;
+pub mod chart_links;
 pub mod commits;
 pub mod copy;
 pub mod daily_stats;

@@ -6,6 +6,7 @@ mod api_keys;
 mod auth;
 mod backups;
 mod browser;
+mod charts;
 mod cli;
 mod client;
 mod compatibility;

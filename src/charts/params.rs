@@ -1,0 +1,398 @@
+//! The parameters of the charts and the badge, as query strings and as the `params` of a
+//! share link (the same names, string values), checked into typed requests. Every problem
+//! is a 400 naming the parameter.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::parse::{date, number, one_of, repo_name, required, size, theme};
+use crate::error::{AppError, AppResult};
+
+/// Most repositories on one chart.
+pub const MAX_REPOS: usize = 10;
+/// Width and height bounds, in pixels.
+pub const WIDTH: (u32, u32) = (200, 2000);
+pub const HEIGHT: (u32, u32) = (100, 1200);
+pub const DEFAULT_SIZE: (u32, u32) = (800, 400);
+/// Days of events shown by default and at most.
+pub const DEFAULT_EVENT_DAYS: u32 = 30;
+pub const MAX_EVENT_DAYS: u32 = 365;
+
+/// Which chart (or badge) a share link renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChartKind {
+    Stars,
+    Events,
+    Badge,
+}
+
+impl ChartKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stars => "stars",
+            Self::Events => "events",
+            Self::Badge => "badge",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Stars, Self::Events, Self::Badge]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+
+    /// The parameters this chart takes.
+    pub fn parameter_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Stars => &[
+                "repos", "metric", "from", "to", "scale", "theme", "width", "height",
+            ],
+            Self::Events => &["repo", "days", "theme", "width", "height"],
+            Self::Badge => &["repo"],
+        }
+    }
+}
+
+/// `GET /charts/stars.svg`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+pub struct StarsQuery {
+    /// Up to 10 repositories you track, `owner/name`, separated by commas.
+    #[param(nullable = false, example = "octocat/Hello-World,rust-lang/rust")]
+    pub repos: Option<String>,
+    /// `stars` (default), `forks` or `watchers`.
+    #[param(nullable = false, pattern = "^(stars|forks|watchers)$")]
+    pub metric: Option<String>,
+    /// First day, `YYYY-MM-DD` (default: the first day with data).
+    #[param(format = Date, nullable = false)]
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive (default: today, UTC); not before `from`.
+    #[param(format = Date, nullable = false)]
+    pub to: Option<String>,
+    /// `linear` (default) or `log`.
+    #[param(nullable = false, pattern = "^(linear|log)$")]
+    pub scale: Option<String>,
+    /// `light` (default) or `dark`.
+    #[param(nullable = false, pattern = "^(light|dark)$")]
+    pub theme: Option<String>,
+    /// Pixels, 200–2000 (default 800).
+    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "800")]
+    pub width: Option<String>,
+    /// Pixels, 100–1200 (default 400).
+    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "400")]
+    pub height: Option<String>,
+}
+
+/// `GET /charts/events.svg`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+pub struct EventsQuery {
+    /// A repository you track, `owner/name`.
+    #[param(nullable = false, example = "octocat/Hello-World")]
+    pub repo: Option<String>,
+    /// Days up to today, 1–365 (default 30).
+    #[param(nullable = false, pattern = "^[0-9]{1,3}$", example = "30")]
+    pub days: Option<String>,
+    /// `light` (default) or `dark`.
+    #[param(nullable = false, pattern = "^(light|dark)$")]
+    pub theme: Option<String>,
+    /// Pixels, 200–2000 (default 800).
+    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "800")]
+    pub width: Option<String>,
+    /// Pixels, 100–1200 (default 400).
+    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "400")]
+    pub height: Option<String>,
+}
+
+/// `GET /badges/stars.svg`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
+pub struct BadgeQuery {
+    /// A repository you track, `owner/name`.
+    #[param(nullable = false, example = "octocat/Hello-World")]
+    pub repo: Option<String>,
+}
+
+/// A repository as the caller named it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepoName {
+    pub owner: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for RepoName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Stars,
+    Forks,
+    Watchers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    Linear,
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+/// A checked `GET /charts/stars.svg`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StarsRequest {
+    pub repos: Vec<RepoName>,
+    pub metric: Metric,
+    /// `None`: from the first day with data.
+    pub from: Option<NaiveDate>,
+    pub to: NaiveDate,
+    pub scale: Scale,
+    pub theme: Theme,
+    pub size: (u32, u32),
+}
+
+/// A checked `GET /charts/events.svg`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventsRequest {
+    pub repo: RepoName,
+    pub days: u32,
+    pub theme: Theme,
+    pub size: (u32, u32),
+}
+
+/// A checked chart request of any kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartRequest {
+    Stars(StarsRequest),
+    Events(EventsRequest),
+    Badge(RepoName),
+}
+
+impl ChartRequest {
+    /// The repositories the caller must track.
+    pub fn repos(&self) -> Vec<&RepoName> {
+        match self {
+            Self::Stars(r) => r.repos.iter().collect(),
+            Self::Events(r) => vec![&r.repo],
+            Self::Badge(repo) => vec![repo],
+        }
+    }
+
+    /// A share link's stored `params`: only the names `kind` takes, string values.
+    pub fn from_link(kind: ChartKind, params: &BTreeMap<String, String>) -> AppResult<Self> {
+        if let Some(unknown) = params
+            .keys()
+            .find(|k| !kind.parameter_names().contains(&k.as_str()))
+        {
+            return Err(AppError::bad_request(format!(
+                "Unknown parameter {unknown:?} for a {} chart; it takes: {}",
+                kind.as_str(),
+                kind.parameter_names().join(", ")
+            )));
+        }
+        let get = |name: &str| params.get(name).cloned();
+        match kind {
+            ChartKind::Stars => StarsQuery {
+                repos: get("repos"),
+                metric: get("metric"),
+                from: get("from"),
+                to: get("to"),
+                scale: get("scale"),
+                theme: get("theme"),
+                width: get("width"),
+                height: get("height"),
+            }
+            .check()
+            .map(Self::Stars),
+            ChartKind::Events => EventsQuery {
+                repo: get("repo"),
+                days: get("days"),
+                theme: get("theme"),
+                width: get("width"),
+                height: get("height"),
+            }
+            .check()
+            .map(Self::Events),
+            ChartKind::Badge => BadgeQuery { repo: get("repo") }.check().map(Self::Badge),
+        }
+    }
+}
+
+impl StarsQuery {
+    pub fn check(&self) -> AppResult<StarsRequest> {
+        let repos_text = required("repos", self.repos.as_deref())?;
+        let mut repos: Vec<RepoName> = Vec::new();
+        for part in repos_text.split(',') {
+            let repo = repo_name("repos", part)?;
+            if repos.iter().any(|r| {
+                r.owner.eq_ignore_ascii_case(&repo.owner) && r.name.eq_ignore_ascii_case(&repo.name)
+            }) {
+                return Err(AppError::bad_request(format!(
+                    "Invalid repos: {repo} is named twice"
+                )));
+            }
+            repos.push(repo);
+        }
+        if repos.len() > MAX_REPOS {
+            return Err(AppError::bad_request(format!(
+                "Invalid repos: at most {MAX_REPOS} repositories on one chart"
+            )));
+        }
+        let metric = one_of(
+            "metric",
+            self.metric.as_deref(),
+            &[
+                ("stars", Metric::Stars),
+                ("forks", Metric::Forks),
+                ("watchers", Metric::Watchers),
+            ],
+            Metric::Stars,
+        )?;
+        let scale = one_of(
+            "scale",
+            self.scale.as_deref(),
+            &[("linear", Scale::Linear), ("log", Scale::Log)],
+            Scale::Linear,
+        )?;
+        let from = date("from", self.from.as_deref())?;
+        let to = date("to", self.to.as_deref())?.unwrap_or_else(|| Utc::now().date_naive());
+        if from.is_some_and(|from| from > to) {
+            return Err(AppError::bad_request("from must not be after to"));
+        }
+        Ok(StarsRequest {
+            repos,
+            metric,
+            from,
+            to,
+            scale,
+            theme: theme(self.theme.as_deref())?,
+            size: size(self.width.as_deref(), self.height.as_deref())?,
+        })
+    }
+}
+
+impl EventsQuery {
+    pub fn check(&self) -> AppResult<EventsRequest> {
+        let repo = repo_name("repo", required("repo", self.repo.as_deref())?)?;
+        let days = number("days", self.days.as_deref(), (1, MAX_EVENT_DAYS))?
+            .unwrap_or(DEFAULT_EVENT_DAYS);
+        Ok(EventsRequest {
+            repo,
+            days,
+            theme: theme(self.theme.as_deref())?,
+            size: size(self.width.as_deref(), self.height.as_deref())?,
+        })
+    }
+}
+
+impl BadgeQuery {
+    pub fn check(&self) -> AppResult<RepoName> {
+        repo_name("repo", required("repo", self.repo.as_deref())?)
+    }
+}
+
+/// The first day of an events chart of `days` days up to `today`.
+pub fn events_since(today: NaiveDate, days: u32) -> NaiveDate {
+    today
+        .checked_sub_days(Days::new(u64::from(days.saturating_sub(1))))
+        .unwrap_or(today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stars(query: &str) -> AppResult<StarsRequest> {
+        let query: StarsQuery = serde_urlencoded_like(query);
+        query.check()
+    }
+
+    /// A tiny `a=b&c=d` reader for the tests (values are plain here).
+    fn serde_urlencoded_like(query: &str) -> StarsQuery {
+        let map: BTreeMap<String, String> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        serde_json::from_value(serde_json::to_value(map).expect("map")).expect("query")
+    }
+
+    fn message(result: AppResult<StarsRequest>) -> String {
+        result.expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn defaults_and_full_requests() {
+        let r = stars("repos=a/b").expect("valid");
+        assert_eq!(r.metric, Metric::Stars);
+        assert_eq!(
+            (r.scale, r.theme, r.size),
+            (Scale::Linear, Theme::Light, (800, 400))
+        );
+        assert_eq!(r.from, None);
+        let r = stars("repos=a/b,c-d/e.f&metric=forks&from=2024-01-01&to=2024-02-01&scale=log&theme=dark&width=1000&height=500")
+            .expect("valid");
+        assert_eq!(r.repos.len(), 2);
+        assert_eq!(r.repos[1].to_string(), "c-d/e.f");
+        assert_eq!(
+            (r.metric, r.scale, r.theme),
+            (Metric::Forks, Scale::Log, Theme::Dark)
+        );
+        assert_eq!(r.size, (1000, 500));
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named() {
+        for (query, name) in [
+            ("metric=stars", "repos"),
+            ("repos=nope", "repos"),
+            ("repos=a/b/c", "repos"),
+            ("repos=-a/b", "repos"),
+            ("repos=a/..", "repos"),
+            ("repos=a/b,A/B", "repos"),
+            ("repos=a/b&metric=likes", "metric"),
+            ("repos=a/b&scale=sqrt", "scale"),
+            ("repos=a/b&theme=blue", "theme"),
+            ("repos=a/b&from=2024-02-30", "from"),
+            ("repos=a/b&to=yesterday", "to"),
+            ("repos=a/b&to=0000-01-01", "to"),
+            ("repos=a/b&width=199", "width"),
+            ("repos=a/b&width=2001", "width"),
+            ("repos=a/b&height=x", "height"),
+            ("repos=a/b&height=1201", "height"),
+        ] {
+            let text = message(stars(query));
+            assert!(text.contains(name), "{query}: {text}");
+        }
+        let eleven: Vec<String> = (0..11).map(|i| format!("o/r{i}")).collect();
+        assert!(message(stars(&format!("repos={}", eleven.join(",")))).contains("at most 10"));
+        let text = message(stars("repos=a/b&from=2024-02-02&to=2024-02-01"));
+        assert_eq!(text, "from must not be after to");
+    }
+
+    #[test]
+    fn link_params_take_only_their_chart_names() {
+        let params: BTreeMap<String, String> = [("repo".to_string(), "a/b".to_string())].into();
+        assert!(ChartRequest::from_link(ChartKind::Badge, &params).is_ok());
+        let err = ChartRequest::from_link(ChartKind::Stars, &params).expect_err("unknown");
+        assert!(err.to_string().contains("\"repo\""), "{err}");
+        let params: BTreeMap<String, String> = [
+            ("repo".to_string(), "a/b".to_string()),
+            ("days".to_string(), "0".to_string()),
+        ]
+        .into();
+        let err = ChartRequest::from_link(ChartKind::Events, &params).expect_err("days");
+        assert!(err.to_string().contains("days"), "{err}");
+    }
+}
