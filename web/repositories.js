@@ -110,6 +110,12 @@ export function defaultRange(days = 365) {
   return { from: isoDay(from), to: isoDay(to) };
 }
 
+/** A chart's size for its box: as wide as the box (within what the API draws), 9:4. */
+export function size(box) {
+  const width = Math.max(320, Math.min(1200, Math.round(box.clientWidth || 800)));
+  return { width, height: Math.max(240, Math.round(width * 0.45)) };
+}
+
 export function theme() {
   return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
@@ -140,7 +146,7 @@ function repositoryPage(el, owner, name) {
       starChart,
       chart(
         "/charts/stars.svg",
-        { repos: full, metric: metric.value, scale: scale.value, from: from.value, to: to.value, theme: theme() },
+        { repos: full, metric: metric.value, scale: scale.value, from: from.value, to: to.value, theme: theme(), ...size(starChart) },
         `Daily ${metric.value} of ${full} from ${from.value} to ${to.value}`,
       ),
     );
@@ -154,8 +160,8 @@ function repositoryPage(el, owner, name) {
     el,
     h("p", {}, h("a", { href: "#/repositories" }, "← All repositories")),
     pageHeader(full, null),
-    card("Event statistics", stats),
     card("Star history", controls, starChart),
+    card("Event statistics", stats),
     card("Events in the last 30 days", eventsChart),
     card("Daily history", history),
   );
@@ -163,7 +169,11 @@ function repositoryPage(el, owner, name) {
   redraw();
   clear(
     eventsChart,
-    chart("/charts/events.svg", { repo: full, days: 30 }, `Events per day by type in ${full} over the last 30 days`),
+    chart(
+      "/charts/events.svg",
+      { repo: full, days: 30, theme: theme(), ...size(eventsChart) },
+      `Events per day by type in ${full} over the last 30 days`,
+    ),
   );
 
   async function renderStats() {

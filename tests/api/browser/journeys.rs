@@ -391,5 +391,32 @@ async fn dark_mode_follows_the_system_setting() {
     browser.fill("#projects input[name=repo]", "notes").await;
     browser.click("#projects form button[type=submit]").await;
     browser.text_containing("#projects table", "pending").await;
+
+    // A share link: a public URL that renders the chart without a token, until revoked.
+    if serves_charts(&app).await {
+        browser.click("#nav a[href='#/shares']").await;
+        browser.fill("input[name=repos]", "acme/widgets").await;
+        browser.click("#create-share").await;
+        let url = browser
+            .text_containing("main .callout code", "/charts/shared/")
+            .await;
+        let url = url.lines().next().expect("the link").trim().to_string();
+        let public = reqwest::get(&url).await.expect("fetched");
+        assert_eq!(public.status(), StatusCode::OK);
+        assert_eq!(public.headers()["content-type"], "image/svg+xml");
+        browser
+            .text_containing("#share-links", "acme/widgets")
+            .await;
+        browser.screenshot("share-links-dark").await;
+        browser.click("#share-links button.danger").await;
+        browser.client.accept_alert().await.expect("confirm");
+        browser
+            .text_containing("#share-links", "No share link yet")
+            .await;
+        assert_eq!(
+            reqwest::get(&url).await.expect("fetched").status(),
+            StatusCode::NOT_FOUND
+        );
+    }
     browser.close().await;
 }

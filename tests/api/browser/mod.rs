@@ -46,7 +46,7 @@ pub struct View {
 impl View {
     pub const DESKTOP: View = View {
         width: 1280,
-        height: 900,
+        height: 1000,
         dark: false,
     };
     pub const PHONE: View = View {
@@ -56,7 +56,7 @@ impl View {
     };
     pub const DESKTOP_DARK: View = View {
         width: 1280,
-        height: 900,
+        height: 1000,
         dark: true,
     };
 }
