@@ -4,7 +4,7 @@
 //! outlives them) and deletes the user row; every table of theirs references `users` with
 //! `on delete cascade`, so tracked lists, API keys, the GitHub integration (its encrypted
 //! token, cursors and documents), projects with their repositories and commits, backup
-//! registrations and their backup rows go with it. Shared data (a repository others track,
+//! registrations and their backup rows, and chart share links go with it. Shared data (a repository others track,
 //! its events and daily stats) stays. After the commit the backup mirrors and archives
 //! of the user's registrations are removed from disk.
 //!

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::look::{self, CAPTION_SIZE, LABEL_SIZE, Palette};
 use super::params::Theme;
-use super::stars::{no_data, x_ticks};
+use super::stars::{no_data, x_ticks, y_label_width};
 
 /// Types beyond this many share one "other" colour.
 const MAX_TYPES: usize = 9;
@@ -128,7 +128,7 @@ impl EventsChart {
             .color(&palette.text);
         let mut chart = ChartBuilder::on(root)
             .margin(12)
-            .margin_right(36)
+            .margin_right(48)
             .caption(
                 self.title(),
                 (FontFamily::SansSerif, CAPTION_SIZE)
@@ -136,7 +136,7 @@ impl EventsChart {
                     .color(&palette.text),
             )
             .x_label_area_size(34)
-            .y_label_area_size(u32::try_from(look::thousands(top).len()).unwrap_or(8) * 8 + 18)
+            .y_label_area_size(y_label_width(top))
             .build_cartesian_2d(
                 (0..days * TENTHS).with_key_points(ticks),
                 (0i64..top).with_key_points(look::y_ticks(top, 5)),

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use super::params::{ChartKind, ChartRequest};
 use crate::error::{AppError, AppResult};
-use crate::store::{chart_links, daily_stats};
+use crate::store::chart_links;
 
 /// Links one user may have at once.
 pub const MAX_LINKS: i64 = 100;
@@ -39,16 +39,7 @@ pub async fn create(
     params: BTreeMap<String, String>,
 ) -> AppResult<Link> {
     let request = ChartRequest::from_link(chart, &params)?;
-    for repo in request.repos() {
-        if daily_stats::visible_repository(db, user_id, &repo.owner, &repo.name)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::not_found(format!(
-                "Repository {repo} not found in your list"
-            )));
-        }
-    }
+    super::tracked_repositories(db, user_id, &request).await?;
     let stored_params = serde_json::to_value(&params).map_err(AppError::internal)?;
     let secret = crate::crypto::random_secret();
     let link = chart_links::create(

@@ -75,13 +75,7 @@ impl Chart {
 /// Loads the data of `request` for `user_id`: 404 unless they track every repository
 /// named (directly or through an account), so nobody sees another user's list.
 pub async fn load(db: &PgPool, user_id: i64, request: &ChartRequest) -> AppResult<Chart> {
-    let mut found = Vec::new();
-    for repo in request.repos() {
-        let repository = daily_stats::visible_repository(db, user_id, &repo.owner, &repo.name)
-            .await?
-            .ok_or_else(|| not_tracked(repo))?;
-        found.push(repository);
-    }
+    let found = tracked_repositories(db, user_id, request).await?;
     let full_name = |i: usize| format!("{}/{}", found[i].owner, found[i].name);
     match request {
         ChartRequest::Stars(r) => {
@@ -114,6 +108,23 @@ pub async fn load(db: &PgPool, user_id: i64, request: &ChartRequest) -> AppResul
             stars: daily_stats::newest_stargazers(db, found[0].id).await?,
         })),
     }
+}
+
+/// The repositories `request` names, if the user tracks them all (else a 404 naming the
+/// first one they do not).
+pub async fn tracked_repositories(
+    db: &PgPool,
+    user_id: i64,
+    request: &ChartRequest,
+) -> AppResult<Vec<daily_stats::HistoryRepository>> {
+    let mut found = Vec::new();
+    for repo in request.repos() {
+        let repository = daily_stats::visible_repository(db, user_id, &repo.owner, &repo.name)
+            .await?
+            .ok_or_else(|| not_tracked(repo))?;
+        found.push(repository);
+    }
+    Ok(found)
 }
 
 fn not_tracked(repo: &RepoName) -> AppError {

@@ -61,7 +61,11 @@ impl ChartKind {
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
 pub struct StarsQuery {
     /// Up to 10 repositories you track, `owner/name`, separated by commas.
-    #[param(nullable = false, example = "octocat/Hello-World,rust-lang/rust")]
+    #[param(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}/[A-Za-z0-9._-]{1,100}(,[A-Za-z0-9_][A-Za-z0-9_-]{0,99}/[A-Za-z0-9._-]{1,100}){0,9}$",
+        example = "octocat/Hello-World,rust-lang/rust"
+    )]
     pub repos: Option<String>,
     /// `stars` (default), `forks` or `watchers`.
     #[param(nullable = false, pattern = "^(stars|forks|watchers)$")]
@@ -79,10 +83,10 @@ pub struct StarsQuery {
     #[param(nullable = false, pattern = "^(light|dark)$")]
     pub theme: Option<String>,
     /// Pixels, 200–2000 (default 800).
-    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "800")]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 200, maximum = 2000, example = 800)]
     pub width: Option<String>,
     /// Pixels, 100–1200 (default 400).
-    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "400")]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 100, maximum = 1200, example = 400)]
     pub height: Option<String>,
 }
 
@@ -90,19 +94,23 @@ pub struct StarsQuery {
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
 pub struct EventsQuery {
     /// A repository you track, `owner/name`.
-    #[param(nullable = false, example = "octocat/Hello-World")]
+    #[param(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}/[A-Za-z0-9._-]{1,100}$",
+        example = "octocat/Hello-World"
+    )]
     pub repo: Option<String>,
     /// Days up to today, 1–365 (default 30).
-    #[param(nullable = false, pattern = "^[0-9]{1,3}$", example = "30")]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 1, maximum = 365, example = 30)]
     pub days: Option<String>,
     /// `light` (default) or `dark`.
     #[param(nullable = false, pattern = "^(light|dark)$")]
     pub theme: Option<String>,
     /// Pixels, 200–2000 (default 800).
-    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "800")]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 200, maximum = 2000, example = 800)]
     pub width: Option<String>,
     /// Pixels, 100–1200 (default 400).
-    #[param(nullable = false, pattern = "^[0-9]{1,4}$", example = "400")]
+    #[param(value_type = Option<u32>, nullable = false, minimum = 100, maximum = 1200, example = 400)]
     pub height: Option<String>,
 }
 
@@ -110,7 +118,11 @@ pub struct EventsQuery {
 #[derive(Debug, Default, Clone, Deserialize, Serialize, IntoParams)]
 pub struct BadgeQuery {
     /// A repository you track, `owner/name`.
-    #[param(nullable = false, example = "octocat/Hello-World")]
+    #[param(
+        nullable = false,
+        pattern = "^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}/[A-Za-z0-9._-]{1,100}$",
+        example = "octocat/Hello-World"
+    )]
     pub repo: Option<String>,
 }
 

@@ -114,7 +114,7 @@ impl StarsChart {
         let mut builder = ChartBuilder::on(root);
         builder
             .margin(12)
-            .margin_right(36)
+            .margin_right(48)
             .caption(
                 caption,
                 (FontFamily::SansSerif, CAPTION_SIZE)
@@ -268,9 +268,9 @@ pub(super) fn x_ticks(days: i32, width: u32) -> Vec<i32> {
 }
 
 /// Room for the longest y label.
-fn y_label_width(top: i64) -> u32 {
+pub(super) fn y_label_width(top: i64) -> u32 {
     let chars = u32::try_from(look::thousands(top).len()).unwrap_or(12);
-    chars * 8 + 18
+    (chars * 8 + 18).max(44)
 }
 
 #[cfg(test)]

@@ -43,7 +43,7 @@ async fn index(headers: HeaderMap) -> Response {
 
 /// One of the dashboard's scripts, style sheets or images.
 #[utoipa::path(get, path = "/assets/{file}", tag = "dashboard",
-    params(("file" = String, Path, description = "A file name, e.g. `app.js`",
+    params(("file" = String, Path, description = "A file name, e.g. `app.js`", example = "app.js",
         pattern = "^[a-z0-9-]{1,64}\\.(js|css|svg)$")),
     responses(
         (status = 200, description = "The file", content(

@@ -243,6 +243,7 @@ async fn log_scale_dark_theme_and_two_repositories() {
     // Zero stars (the first days) sit on the bottom edge; the line is still whole.
     assert_eq!(log.lines()[0].len() as u64, YEARS_3 + 1);
     assert!(log.child_text("desc").contains("logarithmic"));
+    keep_example("stars-log-example.svg", &log);
 
     let path = "/charts/stars.svg?repos=acme/rocket,acme/comet&theme=dark";
     let dark = get_svg(&app, path, Some(&alice)).await;
@@ -279,6 +280,24 @@ async fn log_scale_dark_theme_and_two_repositories() {
     )
     .await;
     keep_example("stars-example.svg", &light);
+
+    // The smallest and the largest sizes draw too.
+    for (size, scale) in [
+        ("width=200&height=100", "log"),
+        ("width=2000&height=1200", "linear"),
+    ] {
+        let path = format!("/charts/stars.svg?repos=acme/rocket,acme/comet&{size}&scale={scale}");
+        let svg = get_svg(&app, &path, Some(&alice)).await;
+        assert_eq!(svg.status, StatusCode::OK, "{path}: {}", svg.body);
+        assert_eq!(svg.lines().len(), 2, "{path}");
+    }
+    let svg = get_svg(
+        &app,
+        "/charts/events.svg?repo=acme/rocket&days=365&width=200&height=100",
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(svg.status, StatusCode::OK, "{}", svg.body);
 }
 
 #[tokio::test]
@@ -387,6 +406,7 @@ async fn an_empty_range_is_a_no_data_yet_chart() {
     assert!(svg.texts().contains(&"No data yet".to_string()));
     assert!(svg.texts().contains(&"2010-01-01".to_string()));
     assert!(svg.child_text("desc").contains("acme/rocket: no data yet"));
+    keep_example("stars-no-data-example.svg", &svg);
 
     // A repository tracked a moment ago: no history yet, no events, no count.
     track(&app, &alice, "acme", "fresh").await;
@@ -619,6 +639,22 @@ async fn share_links_are_checked_like_the_charts_and_need_a_login() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = json_of(app.get("/charts/links", Some(key)).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A deleted account's links go with it.
+    let body = json!({"chart": "badge", "params": {"repo": "acme/rocket"}});
+    let (status, link) = create_link(&app, &alice, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let path = &link["url"].as_str().expect("url")[app.url.len()..];
+    assert_eq!(get_svg(&app, path, None).await.status, StatusCode::OK);
+    let body = json!({"password": "correct horse battery"});
+    let deleted = app
+        .send_json(Method::DELETE, "/auth/me", &body, Some(&alice))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert_eq!(
+        get_svg(&app, path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -632,7 +668,7 @@ async fn events_are_stacked_by_type_per_day_and_the_badge_is_compact() {
         12,
         "PushEvent",
         now - chrono::Duration::days(5),
-        3600,
+        36_000,
     );
     gh.generate_events(
         "acme",
@@ -675,11 +711,12 @@ async fn events_are_stacked_by_type_per_day_and_the_badge_is_compact() {
         desc.contains("16 events: PushEvent 12, IssuesEvent 4"),
         "{desc}"
     );
+    keep_example("events-example.svg", &svg);
     assert!(texts.contains(&days_ago(13).to_string()), "{texts:?}");
     assert!(texts.contains(&today().to_string()), "{texts:?}");
     // One bar per (day, type) with events, plus the two legend swatches.
     let mut per_day: BTreeMap<(String, NaiveDate), ()> = BTreeMap::new();
-    for (kind, count, start, step) in [("Push", 12, 5, 3600), ("Issues", 4, 2, 600)] {
+    for (kind, count, start, step) in [("Push", 12, 5, 36_000), ("Issues", 4, 2, 600)] {
         for i in 0..count {
             let at = now - chrono::Duration::days(start) + chrono::Duration::seconds(i * step);
             per_day.insert((kind.to_string(), at.date_naive()), ());
