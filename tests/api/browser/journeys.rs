@@ -235,6 +235,11 @@ async fn a_new_user_tracks_a_repository_manages_a_key_signs_in_with_github_and_b
     browser
         .text_containing("#data-summary", &format!("{matching} documents"))
         .await;
+    browser
+        .script(
+            "document.getElementById('data-form').closest('.card').scrollIntoView(); return null",
+        )
+        .await;
     browser.screenshot("github-data").await;
     browser.close().await;
 }
@@ -272,6 +277,24 @@ async fn at_375_pixels_nothing_overflows_and_errors_are_the_apis_messages() {
     browser
         .text_containing(".form-errors .error", message)
         .await;
+
+    // A "Sign in with GitHub" that came back with an error shows GitHub's description.
+    browser
+        .goto(&format!(
+            "{}/#error=access_denied&error_description=GitHub+said+no",
+            app.url
+        ))
+        .await;
+    browser.client.refresh().await.expect("reload");
+    browser
+        .text_containing(".form-errors .error", "GitHub said no")
+        .await;
+    let url = browser.client.current_url().await.expect("url");
+    assert_eq!(
+        url.fragment(),
+        Some("/repositories"),
+        "the error left the URL"
+    );
 
     register(&browser, "phoebe").await;
     let token = browser.token().await;
