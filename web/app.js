@@ -2,7 +2,7 @@
 // routes, so every page is `/` to the server) and signing out.
 
 import * as api from "./api.js";
-import { h, clear, notify, busy, field, errorBox } from "./ui.js";
+import { h, clear, notify, dismissNotice, busy, field, errorBox } from "./ui.js";
 import { repositoriesPage } from "./repositories.js";
 import { accountsPage } from "./accounts.js";
 import { integrationPage } from "./integration.js";
@@ -42,9 +42,12 @@ async function start() {
   api.onUnauthorized((message) => {
     api.setToken(null);
     me = null;
-    showSignIn(`${message}. Please sign in again.`);
+    showSignIn(`${message.replace(/\.$/, "")}. Please sign in again.`);
   });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => {
+    dismissNotice();
+    route();
+  });
   const outcome = takeLoginOutcome();
   if (outcome && !outcome.ok) {
     showSignIn(`Sign in with GitHub failed: ${outcome.message}`);
@@ -70,8 +73,7 @@ function showSignedIn() {
   document.getElementById("session").hidden = false;
   document.getElementById("who").textContent = me.github_login ? `${me.username} (GitHub: ${me.github_login})` : me.username;
   document.body.classList.add("signed-in");
-  if (!PAGES[currentPage()]) location.hash = "#/repositories";
-  else route();
+  route();
 }
 
 function currentPage() {
@@ -83,7 +85,9 @@ function route() {
   const name = currentPage();
   const page = PAGES[name];
   if (!page) {
-    location.hash = "#/repositories";
+    // Not a section (first visit, an old link): the repositories, without a history entry.
+    history.replaceState(null, "", "#/repositories");
+    route();
     return;
   }
   for (const link of document.querySelectorAll("#nav a")) {

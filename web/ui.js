@@ -53,6 +53,12 @@ export function notify(message, kind = "ok") {
   if (kind !== "error") noticeTimer = setTimeout(() => (box.hidden = true), 5000);
 }
 
+/** Hides the page notice (on moving to another section). */
+export function dismissNotice() {
+  clearTimeout(noticeTimer);
+  document.getElementById("notice").hidden = true;
+}
+
 /** An inline error under a form or panel: the API's message. */
 export function errorBox(message) {
   return h("p", { class: "error", role: "alert" }, message);
