@@ -51,7 +51,12 @@ impl StarsChart {
             .flat_map(|s| s.points.iter().filter_map(|(d, v)| v.map(|v| (*d, v))))
     }
 
+    /// The caption: the names of up to three repositories (more would not fit; the
+    /// legend and the description name them all).
     pub fn title(&self) -> String {
+        if self.series.len() > 3 {
+            return format!("{} of {} repositories", self.noun(), self.series.len());
+        }
         let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
         format!("{} of {}", self.noun(), names.join(", "))
     }
@@ -294,6 +299,33 @@ mod tests {
         let runs = runs(&points);
         let lengths: Vec<usize> = runs.iter().map(Vec::len).collect();
         assert_eq!(lengths, [2, 1, 2]);
+    }
+
+    #[test]
+    fn many_repositories_are_counted_in_the_caption() {
+        let chart = |n: usize| StarsChart {
+            metric: Metric::Forks,
+            scale: Scale::Linear,
+            theme: Theme::Light,
+            size: (800, 400),
+            from: day("2024-01-01"),
+            to: day("2024-01-31"),
+            series: (0..n)
+                .map(|i| Series {
+                    name: format!("acme/r{i}"),
+                    points: vec![(day("2024-01-02"), Some(3)), (day("2024-01-03"), Some(4))],
+                })
+                .collect(),
+        };
+        assert_eq!(chart(3).title(), "Forks of acme/r0, acme/r1, acme/r2");
+        assert_eq!(chart(4).title(), "Forks of 4 repositories");
+        let svg = chart(10).render().expect("renders");
+        for i in 0..10 {
+            assert!(
+                svg.contains(&format!("acme/r{i}")),
+                "legend names acme/r{i}"
+            );
+        }
     }
 
     #[test]

@@ -740,3 +740,93 @@ async fn events_are_stacked_by_type_per_day_and_the_badge_is_compact() {
     assert_eq!(badge.doc().root_element().attribute("height"), Some("20"));
     keep_example("badge-example.svg", &badge);
 }
+
+/// The real binary, logging every request at `info`: the share link's path shows as its
+/// route template, never with the token.
+#[tokio::test]
+async fn share_link_tokens_never_reach_the_log() {
+    use crate::support::{database_url, drop_database, fresh_database_name, process};
+
+    let gh = FakeGitHub::start().await;
+    gh.add_repo("acme", "rocket");
+    let database = fresh_database_name();
+    let data_dir = std::env::temp_dir().join(format!("gitpulse-charts-{database}"));
+    let addr = format!("127.0.0.1:{}", process::free_port());
+    let (db_url, gh_url, dir) = (
+        database_url(&database),
+        gh.url(),
+        data_dir.to_string_lossy().to_string(),
+    );
+    let child = process::gitpulse(
+        &["serve"],
+        &[
+            ("DATABASE_URL", db_url.as_str()),
+            ("LISTEN_ADDR", addr.as_str()),
+            ("GITHUB_API_URL", gh_url.as_str()),
+            ("GITHUB_WEB_URL", gh_url.as_str()),
+            ("TOKEN_ENCRYPTION_KEY", &"7".repeat(64)),
+            ("DATA_DIR", dir.as_str()),
+            ("SCHEDULER_ENABLED", "false"),
+            ("RUST_LOG", "info"),
+            ("LOG_FORMAT", "json"),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(started.elapsed().as_secs() < 30, "the server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let post = |path: &str, body: Value, token: Option<String>| {
+        let request = client.post(format!("{base}{path}")).json(&body);
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.expect("sent");
+            (
+                response.status(),
+                response.json::<Value>().await.expect("json"),
+            )
+        }
+    };
+    let body = json!({"username": "alice", "password": "correct horse battery"});
+    let (_, session) = post("/auth/register", body, None).await;
+    let alice = session["access_token"].as_str().expect("token").to_string();
+    let body = json!({"owner": "acme", "name": "rocket"});
+    let (status, _) = post("/repositories", body, Some(alice.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let body = json!({"chart": "badge", "params": {"repo": "acme/rocket"}});
+    let (status, link) = post("/charts/links", body, Some(alice)).await;
+    assert_eq!(status, StatusCode::CREATED, "{link}");
+    let url = link["url"].as_str().expect("url");
+    let token = url.rsplit('/').next().expect("token").to_string();
+    let shown = client.get(url).send().await.expect("sent");
+    assert_eq!(shown.status(), StatusCode::OK);
+    let altered = format!("{url}0");
+    let refused = client.get(&altered).send().await.expect("sent");
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let output = child.wait_with_output().expect("output");
+    drop_database(&database);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(log.contains("/charts/shared/{token}"), "{log}");
+    let secret = token.split_once('_').expect("id_secret").1;
+    assert!(!log.contains(secret), "the token is in the log: {log}");
+}
