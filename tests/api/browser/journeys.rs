@@ -138,6 +138,15 @@ async fn a_new_user_tracks_a_repository_manages_a_key_signs_in_with_github_and_b
             alt.as_str().is_some_and(|a| a.contains("acme/widgets")),
             "{alt}"
         );
+        // The events chart too (stacked by type, drawn by the server).
+        browser.find("#events-chart img.chart-img").await;
+        let width = browser
+            .script("const i = document.querySelector('#events-chart img'); return i.complete ? i.naturalWidth : 0")
+            .await;
+        assert!(
+            width.as_i64().is_some_and(|w| w > 0),
+            "events chart width {width}"
+        );
     } else {
         // Without the chart routes the panel says what the API said, and nothing else breaks.
         browser
