@@ -17,7 +17,8 @@ export function backupsPage(el, me) {
     data_type: h("input", { required: true, maxlength: 200, value: "real_data" }),
     created_by: h("input", { required: true, maxlength: 200, value: me.username }),
   };
-  const register = h("button", { type: "submit" }, "Register and clone");
+  for (const [name, input] of Object.entries(inputs)) input.name = name;
+  const register = h("button", { type: "submit", id: "register-backup" }, "Register and clone");
   const form = h(
     "form",
     { class: "stack" },
@@ -44,7 +45,7 @@ export function backupsPage(el, me) {
   });
 
   const company = h("input", { name: "company", required: true, pattern: NAME, placeholder: "acme", spellcheck: "false" });
-  const view = h("button", { type: "submit", class: "secondary" }, "Show");
+  const view = h("button", { type: "submit", class: "secondary", id: "show-backups" }, "Show");
   const reports = h("div", { id: "backup-reports" });
   const pick = h("form", { class: "inline-form" }, field("Company id", company), view);
   const show = () => {
@@ -66,7 +67,7 @@ export function backupsPage(el, me) {
 function webhookCallout(title, link, secretValue) {
   return h(
     "div",
-    { class: "callout" },
+    { class: "callout", id: "webhook" },
     h("p", {}, h("strong", {}, title), " Give GitHub this webhook (content type application/json, push events). The secret is shown only now."),
     h("p", { class: "label" }, "Payload URL"),
     h("div", { class: "secret" }, h("code", {}, link), copyButton(link)),

@@ -23,6 +23,8 @@ async fn demo() -> (FakeGitHub, TestApp) {
         c.github_client_id = Some("client-123".into());
         c.github_client_secret = Some(Secret::new("client-secret"));
         c.events_poll_interval_secs = 1;
+        // Backups may clone a local repository (the fake serves no git).
+        c.backup_allow_local = true;
     })
     .await;
     (gh, app)
@@ -424,6 +426,33 @@ async fn dark_mode_follows_the_system_setting() {
     browser.click("#projects form button[type=submit]").await;
     browser.text_containing("#projects table", "pending").await;
 
+    // A backup registration: the webhook link and its secret, shown once; then the
+    // company's registrations and (no) reports.
+    let source = local_repository();
+    browser.click("#nav a[href='#/backups']").await;
+    browser.fill("input[name=repository_name]", "notes").await;
+    browser
+        .fill("input[name=repository_url]", &source.display().to_string())
+        .await;
+    browser.fill("input[name=org_name]", "acme").await;
+    browser.fill("input[name=company_id]", "acme").await;
+    browser.click("#register-backup").await;
+    let callout = browser
+        .text_containing("#webhook", "/backup/acme/notes/")
+        .await;
+    let secret = callout.lines().rev().find(|l| l.len() == 64);
+    assert!(
+        secret.is_some_and(|s| s.chars().all(|c| c.is_ascii_hexdigit())),
+        "{callout}"
+    );
+    browser
+        .text_containing("#backup-reports", "No backup yet")
+        .await;
+    browser
+        .text_containing("#backup-reports table", "notes")
+        .await;
+    let _ = std::fs::remove_dir_all(&source);
+
     // A share link: a public URL that renders the chart without a token, until revoked.
     if serves_charts(&app).await {
         browser.click("#nav a[href='#/shares']").await;
@@ -451,4 +480,35 @@ async fn dark_mode_follows_the_system_setting() {
         );
     }
     browser.close().await;
+}
+
+/// A git repository with one commit in a scratch directory, for a backup to clone.
+fn local_repository() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "gitpulse-browser-notes-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    std::fs::write(dir.join("notes.txt"), "note 1\n").expect("a file");
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "notes.txt"],
+        &[
+            "-c",
+            "user.name=Alice",
+            "-c",
+            "user.email=alice@example.com",
+            "commit",
+            "-qm",
+            "Note 1",
+        ],
+    ] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+    dir
 }
