@@ -155,6 +155,9 @@ pub const ROUTES: &[RoutePolicy] = &[
     route("GET", "/health", Public),
     route("GET", "/readyz", Public),
     route("GET", "/metrics", Public),
+    // The dashboard's files (it calls the API above with the signed-in user's token).
+    route("GET", "/", Public),
+    route("GET", "/assets/{file}", Public),
 ];
 
 /// What the route `path` (a template) needs for `method`; `None` if it is not listed.

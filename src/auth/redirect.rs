@@ -1,5 +1,6 @@
 //! Where "Sign in with GitHub" may send the browser back to: a front end's `redirect_to`,
-//! checked against the allowed origins (`FRONTEND_URLS`, else `CORS_ORIGINS`), and the URL
+//! checked against the allowed origins (this server's own, where the dashboard is, and
+//! `FRONTEND_URLS`, else `CORS_ORIGINS`), and the URL
 //! fragment that carries the outcome (`#access_token=…` or `#error=…`), so that a
 //! single-page app completes the login without a server of its own.
 
@@ -52,7 +53,7 @@ pub fn check(redirect_to: &str, allowed: &[String]) -> Result<Url, String> {
     }
     if !allowed.contains(&origin) {
         return Err(format!(
-            "redirect_to: the origin {origin} is not in FRONTEND_URLS"
+            "redirect_to: the origin {origin} is not this server's own (PUBLIC_URL) and not in FRONTEND_URLS"
         ));
     }
     Ok(url)

@@ -232,18 +232,29 @@ impl Config {
         }
     }
 
-    /// The origins `redirect_to` may name: `FRONTEND_URLS`, else the CORS origins (`*`,
-    /// which would make gitpulse an open redirect, is never one).
+    /// The origins `redirect_to` may name: this server's own (`PUBLIC_URL`, where the
+    /// dashboard is), then `FRONTEND_URLS`, else the CORS origins (`*`, which would make
+    /// gitpulse an open redirect, is never one).
     pub fn frontend_origins(&self) -> Vec<String> {
         let entries = if self.frontend_urls.is_empty() {
             &self.cors_origins
         } else {
             &self.frontend_urls
         };
-        entries
+        let own = url::Url::parse(&self.public_url())
+            .ok()
+            .map(|url| url.origin().ascii_serialization())
+            .filter(|origin| origin != "null");
+        let mut origins: Vec<String> = own.into_iter().collect();
+        for origin in entries
             .iter()
             .filter_map(|e| crate::auth::redirect::origin_of_setting(e).ok())
-            .collect()
+        {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
     }
 }
 
@@ -334,7 +345,10 @@ mod tests {
             cors_origins: vec!["https://app.example.com".into(), "*".into()],
             ..Config::default()
         };
-        assert_eq!(c.frontend_origins(), ["https://app.example.com"]);
+        assert_eq!(
+            c.frontend_origins(),
+            ["http://127.0.0.1:8080", "https://app.example.com"]
+        );
         c.apply_env(env_of(&[(
             "FRONTEND_URLS",
             "http://localhost:5173, https://dash.example.com/",
@@ -343,8 +357,15 @@ mod tests {
         assert!(c.validate().is_ok());
         assert_eq!(
             c.frontend_origins(),
-            ["http://localhost:5173", "https://dash.example.com"]
+            [
+                "http://127.0.0.1:8080",
+                "http://localhost:5173",
+                "https://dash.example.com"
+            ]
         );
+        // The dashboard's own origin is always one, whatever the setting's spelling.
+        c.public_url = Some("https://Gitpulse.example.com:443/base/".into());
+        assert_eq!(c.frontend_origins()[0], "https://gitpulse.example.com");
         c.frontend_urls = vec!["https://dash.example.com/login".into()];
         let err = c.validate().expect_err("a path is not an origin");
         assert!(err.to_string().contains("FRONTEND_URLS"), "{err}");

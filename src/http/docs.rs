@@ -37,6 +37,7 @@ use crate::auth::Scope;
         (name = "projects", description = "Projects and repositories whose commits are pushed or pulled"),
         (name = "sync", description = "Pushed commits and repository sync status"),
         (name = "freshness", description = "Whether every sync keeps up (`/sync/health`) and the GitHub budget of the polling tokens (`/github/budget`)"),
+        (name = "dashboard", description = "The web dashboard's page and files (a client of this API)"),
     )
 )]
 pub struct ApiDoc;
@@ -75,8 +76,13 @@ impl Modify for BearerAuth {
 
 /// Operations that answer without the database (everything else may answer 503 when it is
 /// down: the error type turns pool time-outs and lost connections into 503).
-const WITHOUT_DATABASE: [(&str, &str); 3] =
-    [("get", "/healthz"), ("get", "/health"), ("get", "/metrics")];
+const WITHOUT_DATABASE: [(&str, &str); 5] = [
+    ("get", "/healthz"),
+    ("get", "/health"),
+    ("get", "/metrics"),
+    ("get", "/"),
+    ("get", "/assets/{file}"),
+];
 
 /// Adds the error answers the server's shared layers give, with the `ErrorBody` schema,
 /// to every operation that does not describe them itself:

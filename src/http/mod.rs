@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backups;
 pub mod chart_links;
 pub mod charts;
+pub mod dashboard;
 pub mod data;
 pub mod docs;
 pub mod extract;
@@ -82,11 +83,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
         )
 }
 
-/// The routes outside the rate limits: operations and GitHub's webhook.
+/// The routes outside the rate limits: operations, GitHub's webhook and the dashboard's
+/// files.
 fn unlimited_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(ops::router())
         .merge(backups::webhook_router())
+        .merge(dashboard::router())
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

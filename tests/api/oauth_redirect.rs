@@ -172,7 +172,8 @@ async fn an_origin_not_allowed_is_a_400_before_anything_is_stored() {
     }
     assert_eq!(states(&app).await, 0, "nothing was stored");
 
-    // Without FRONTEND_URLS the CORS origins are the allow-list; with neither, none.
+    // Without FRONTEND_URLS the CORS origins are the allow-list; with neither, only the
+    // server's own origin.
     let cors = TestApp::with_github(&gh, |config| {
         oauth_config(config);
         config.cors_origins = vec![APP.into()];
@@ -189,4 +190,27 @@ async fn an_origin_not_allowed_is_a_400_before_anything_is_stored() {
             .expect("m")
             .contains("FRONTEND_URLS")
     );
+}
+
+#[tokio::test]
+async fn the_dashboards_own_origin_is_accepted_without_configuration() {
+    let gh = FakeGitHub::start().await;
+    gh.add_user("octocat", None);
+    // Neither FRONTEND_URLS nor CORS_ORIGINS: PUBLIC_URL (the test server's address) only.
+    let app = TestApp::with_github(&gh, oauth_config).await;
+    let dashboard = format!("{}/", app.url);
+    let (status, state, body) = start(&app, &dashboard).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT, "{body}");
+    gh.add_oauth_code("own-code", "octocat");
+    let query = format!("code=own-code&state={}", state.expect("state"));
+    let (base, pairs) = callback_redirect(&app, &query).await;
+    assert_eq!(base, dashboard);
+    let token = get(&pairs, "access_token").expect("token");
+    let (status, me) = json_of(app.get("/auth/me", Some(token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+
+    // Another port of the same host is another origin.
+    let other = app.url.rsplit_once(':').expect("port").0.to_string() + ":1/";
+    let (status, _, body) = start(&app, &other).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
