@@ -22,6 +22,7 @@ mod git_safety;
 mod github_budget;
 mod github_client;
 mod integration;
+mod layout;
 mod oauth_redirect;
 mod offline;
 mod openapi;
