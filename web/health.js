@@ -39,8 +39,7 @@ export function healthPage(el) {
       "Sync health",
       "Whether every sync that keeps your data fresh is keeping up: an item is stale when its last success is older than twice its interval, failing when its last attempt failed.",
     ),
-    card(null, h("div", { class: "health-head" }, summary, refreshButton)),
-    kinds,
+    h("section", { class: "card" }, h("div", { class: "health-head" }, summary, refreshButton), kinds),
     card("GitHub budget", h("p", { class: "muted" }, "The quota of each polling token (GITHUB_TOKENS), its requests in the last hour and a forecast at that rate."), budget),
   );
   refresh();
@@ -54,10 +53,21 @@ async function renderHealth(summary) {
     h("h2", {}, "Overall ", statusBadge(health.status)),
     h("p", { class: "muted" }, SUMMARY[health.status] || "", " Checked ", when(health.checked_at), "."),
   );
+  // A section the token may not read is null (the integration also when not connected).
   return KINDS.filter(([key]) => health[key] !== null || key === "integration").map(([key, title, intro, empty]) => {
     const value = health[key];
     const items = value === null || value === undefined ? [] : Array.isArray(value) ? value : [value];
-    return h("section", { class: "card", id: `health-${key.replace("_", "-")}` }, h("h2", {}, title), h("p", { class: "muted" }, intro), itemsTable(key, title, items, empty));
+    const id = `health-${key.replace("_", "-")}`;
+    if (!items.length) {
+      return h("section", { class: "health-kind", id }, h("h3", {}, title, " ", h("span", { class: "muted health-empty" }, `· ${empty}`)));
+    }
+    return h(
+      "section",
+      { class: "health-kind", id },
+      h("h3", {}, title),
+      h("p", { class: "muted small-print" }, intro),
+      itemsTable(key, title, items, empty),
+    );
   });
 }
 
@@ -86,9 +96,9 @@ async function renderBudget() {
         ["304", (t) => number(t.requests_last_hour["304"])],
         ["4xx", (t) => number(t.requests_last_hour["4xx"])],
         ["5xx", (t) => number(t.requests_last_hour["5xx"])],
-        ["Last hour", (t) => number(t.requests_last_hour.total)],
-        ["Runs out", (t) => (t.forecast.runs_out_at ? badge(when(t.forecast.runs_out_at), "bad") : "not before the reset")],
-        ["More repositories", (t) => number(t.forecast.more_repositories)],
+        ["Total", (t) => number(t.requests_last_hour.total)],
+        ["Runs out", (t) => (t.forecast.runs_out_at ? badge(when(t.forecast.runs_out_at), "bad") : "after the reset")],
+        ["More repos", (t) => number(t.forecast.more_repositories)],
       ],
       b.tokens,
       { caption: "GitHub budget per polling token", empty: "No polling token." },
@@ -96,7 +106,7 @@ async function renderBudget() {
     h(
       "p",
       { class: "muted small-print" },
-      `Forecast at the last hour's rate, polling every ${number(b.poll_interval_secs)} s, at most ${number(b.max_requests_per_minute)} requests a minute per token. A 304 costs no quota. Checked ${when(b.checked_at)}.`,
+      `Forecast at the last hour's rate, polling every ${number(b.poll_interval_secs)} s, at most ${number(b.max_requests_per_minute)} requests a minute per token. 200, 304, 4xx, 5xx, total: the last hour's answers by outcome (a 304 costs no quota); more repos: how many more repositories the token could keep fresh. Checked ${when(b.checked_at)}.`,
     ),
   ];
 }
