@@ -10,6 +10,7 @@ import { keysPage } from "./keys.js";
 import { projectsPage } from "./projects.js";
 import { backupsPage } from "./backups.js";
 import { sharesPage } from "./shares.js";
+import { healthPage } from "./health.js";
 
 const PAGES = {
   repositories: ["Repositories", repositoriesPage],
@@ -19,6 +20,7 @@ const PAGES = {
   projects: ["Projects", projectsPage],
   backups: ["Backups", backupsPage],
   shares: ["Share links", sharesPage],
+  health: ["Sync health", healthPage],
 };
 
 const main = () => document.getElementById("main");

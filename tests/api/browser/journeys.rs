@@ -1,6 +1,7 @@
 //! What a person does in the dashboard, in Chromium: register, track a repository and see
-//! its statistics, history and star chart, manage an API key, sign in with GitHub through
-//! the fake OAuth app and browse the synced data; the same at 375 px and in dark mode.
+//! its statistics, history and star chart, see its sync health and the GitHub budget,
+//! manage an API key, sign in with GitHub through the fake OAuth app and browse the synced
+//! data; the same at 375 px and in dark mode.
 
 use std::time::{Duration, Instant};
 
@@ -156,6 +157,52 @@ async fn a_new_user_tracks_a_repository_manages_a_key_signs_in_with_github_and_b
             .await;
     }
     browser.screenshot("repository").await;
+
+    // Sync health: the tracked repository with its status as a word, and the budget of the
+    // server's polling token (none configured: the one anonymous slot).
+    browser.click("#nav a[href='#/health']").await;
+    let row = browser
+        .text_containing("#health-repositories tbody tr", "acme/widgets")
+        .await;
+    let shown = browser
+        .script(
+            "const b = document.querySelector('#health-repositories tbody tr .badge.status');
+             return b ? [b.dataset.status, b.textContent.trim()] : null",
+        )
+        .await;
+    let word = shown[0].as_str().expect("a status badge").to_string();
+    // Just polled: never failing; stale only if the 1-second poller fell behind.
+    assert!(["ok", "stale"].contains(&word.as_str()), "{shown}");
+    assert!(
+        shown[1].as_str().is_some_and(|t| t.ends_with(&word)) && row.contains(&word),
+        "the word is shown: {shown} {row}"
+    );
+    browser.find("#health-status h2 .badge.status").await;
+    let (status, budget) = json_of(app.get("/github/budget", Some(&token)).await).await;
+    assert_eq!(status, StatusCode::OK, "{budget}");
+    let tokens = budget["tokens"].as_array().expect("tokens");
+    assert_eq!(tokens.len(), 1, "{budget}");
+    let fingerprint = tokens[0]["fingerprint"].as_str().expect("fingerprint");
+    let limit = tokens[0]["limit"]
+        .as_i64()
+        .expect("the poller learnt the limit");
+    let row = browser
+        .text_containing("#github-budget tbody tr", fingerprint)
+        .await;
+    // Digits as the page groups them (`toLocaleString`), without the separators.
+    let digits: String = row
+        .chars()
+        .filter(|c| !matches!(c, ',' | '.' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    assert!(
+        digits.contains(&format!(" / {limit}")),
+        "remaining / limit: {row}"
+    );
+    let rows = browser
+        .script("return document.querySelectorAll('#github-budget tbody tr').length")
+        .await;
+    assert_eq!(rows, json!(1));
+    browser.screenshot("sync-health").await;
 
     // An API key: shown once with a copy button, works, then revoked.
     browser.click("#nav a[href='#/keys']").await;
@@ -334,6 +381,7 @@ async fn at_375_pixels_nothing_overflows_and_errors_are_the_apis_messages() {
         "projects",
         "backups",
         "shares",
+        "health",
     ] {
         browser.goto(&format!("{}/#/{page}", app.url)).await;
         browser.find("main h1").await;
