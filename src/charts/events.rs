@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
 use serde::Serialize;
@@ -142,11 +142,7 @@ impl EventsChart {
                 (0i64..top).with_key_points(look::y_ticks(top, 5)),
             )?;
         let from = self.from;
-        let date_of = |x: &i32| {
-            let offset = u64::try_from(x / TENTHS).unwrap_or(0);
-            from.checked_add_days(Days::new(offset))
-                .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
-        };
+        let date_of = |x: &i32| look::day_label(from, i64::from(x / TENTHS).max(0));
         let count_of = |v: &i64| look::thousands(*v);
         chart
             .configure_mesh()

@@ -68,6 +68,15 @@ impl Palette {
 pub const LABEL_SIZE: f64 = 16.0;
 pub const CAPTION_SIZE: f64 = 22.0;
 
+/// The x axis label of the day `offset` days after `from` (`YYYY-MM-DD`; empty off the
+/// calendar).
+pub fn day_label(from: chrono::NaiveDate, offset: i64) -> String {
+    u64::try_from(offset)
+        .ok()
+        .and_then(|days| from.checked_add_days(chrono::Days::new(days)))
+        .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
+}
+
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -2,7 +2,7 @@
 //! plotters' SVG backend. A day without a count (no row, or forks and watchers on a
 //! backfilled day) is a gap in the line: nothing is interpolated.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use plotters::coord::Shift;
 use plotters::coord::combinators::{BindKeyPoints, IntoLogRange, WithKeyPoints};
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
@@ -165,10 +165,7 @@ impl StarsChart {
         let label = (FontFamily::SansSerif, LABEL_SIZE)
             .into_font()
             .color(&palette.text);
-        let date_of = |x: &i32| {
-            from.checked_add_days(Days::new(u64::try_from(*x).unwrap_or(0)))
-                .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
-        };
+        let date_of = |x: &i32| look::day_label(from, i64::from(*x).max(0));
         let count_of = |v: &i64| look::thousands(*v);
         chart
             .configure_mesh()
