@@ -55,22 +55,36 @@ pub async fn record<'e, E>(db: E, entry: &AuditEntry<'_>) -> Result<(), sqlx::Er
 where
     E: sqlx::PgExecutor<'e>,
 {
-    sqlx::query(
-        "insert into audit_logs (user_id, action, target_type, target_id, details, ip)
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(entry.user_id)
-    .bind(entry.action)
-    .bind(entry.target_type)
-    .bind(entry.target_id.as_deref())
-    .bind(&entry.details)
-    .bind(entry.ip)
-    .execute(db)
-    .await?;
+    bind(sqlx::query(&insert(1)), entry).execute(db).await?;
     Ok(())
 }
 
-/// The user's entries, newest first, and how many there are in all.
+/// The `insert` of one entry with its values as parameters `$first`..`$first + 5`, for a
+/// statement that records the entry together with another change (one round trip, e.g.
+/// after a data-modifying `with`); [`bind`] adds the values in that order.
+pub fn insert(first: usize) -> String {
+    let p: Vec<String> = (first..first + 6).map(|n| format!("${n}")).collect();
+    format!(
+        "insert into audit_logs (user_id, action, target_type, target_id, details, ip)
+         values ({})",
+        p.join(", ")
+    )
+}
+
+/// Binds `entry`'s values for [`insert`].
+pub fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    entry: &'q AuditEntry<'_>,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(entry.user_id)
+        .bind(entry.action.to_string())
+        .bind(entry.target_type.map(str::to_string))
+        .bind(entry.target_id.as_deref())
+        .bind(&entry.details)
+        .bind(entry.ip.map(str::to_string))
+}
+
 pub async fn list(
     db: &sqlx::PgPool,
     user_id: i64,

@@ -1,10 +1,19 @@
 //! Commits of project repositories, pushed by the client or pulled by the server. Both
 //! paths store through [`ingest`]: one transaction, one bulk write (binary `COPY`), dedup
 //! by (repo, sha).
+//!
+//! What is already stored is found before the transaction, as cheaply as the batch allows:
+//! the same batch as the repository's last one (a retried request) by its digest; a batch
+//! whose first commit is new by that one lookup (a concurrent batch storing some of the
+//! rest meanwhile is caught by the `COPY`'s unique violation); any other batch by one
+//! index probe per commit.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::PgArguments;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::store::audit::{self, AuditEntry};
@@ -63,78 +72,134 @@ async fn ingest_batch(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    let known = stored_shas(db, repo_id, commits).await?;
-    let fresh: Vec<&NewCommit> = commits.iter().filter(|c| !known.contains(&c.sha)).collect();
-    let (tx, new) = if fresh.is_empty() {
+    let digest = batch_digest(commits);
+    let known = stored(db, repo_id, commits, &digest).await?;
+    let fresh: Vec<&NewCommit> = commits
+        .iter()
+        .zip(&known)
+        .filter(|(_, known)| !**known)
+        .map(|(c, _)| c)
+        .collect();
+    let (tx, inserted) = if fresh.is_empty() {
         // Nothing to store (a resend): only the status and the audit entry change, and
         // no stored commit depends on them, so they need not wait for the WAL flush.
-        let mut tx = db.begin().await?;
-        sqlx::query("set local synchronous_commit = off")
-            .execute(&mut *tx)
+        let tx = db
+            .begin_with("begin; set local synchronous_commit = off")
             .await?;
-        (tx, HashSet::new())
+        (tx, vec![false; commits.len()])
     } else {
-        write_fresh(db, repo_id, &fresh).await?
+        let (tx, new) = write_fresh(db, repo_id, &fresh).await?;
+        let inserted = match new {
+            Written::All => known.iter().map(|known| !known).collect(),
+            Written::Some(new) => commits
+                .iter()
+                .map(|c| new.contains(c.sha.as_str()))
+                .collect(),
+        };
+        (tx, inserted)
     };
-    let inserted: Vec<bool> = commits
-        .iter()
-        .map(|c| new.contains(c.sha.as_str()))
-        .collect();
+    let inserted_count = inserted.iter().filter(|i| **i).count();
     let last_ingested_sha = commits.last().map(|c| c.sha.clone());
-    finish(
-        tx,
-        repo_id,
-        commits.len(),
-        new.len(),
-        last_ingested_sha.as_deref(),
-        audit,
-    )
-    .await?;
+    let batch = Batch {
+        total: commits.len(),
+        inserted: inserted_count,
+        last_ingested_sha: last_ingested_sha.as_deref(),
+        digest: &digest,
+    };
+    finish(tx, repo_id, batch, audit).await?;
     Ok(IngestOutcome {
-        inserted_count: new.len(),
+        inserted_count,
         inserted,
         last_ingested_sha,
     })
 }
 
-/// The batch's shas that are already stored, found in one query without a transaction:
-/// a resend (a retried request, a resumed sync) is recognised by its first commit, and
-/// only then are all its shas probed (the probe is gated by a one-time check). The
-/// writes below stay correct if a concurrent batch stores some of the rest meanwhile.
-async fn stored_shas(
+/// The SHA-256 of the batch's shas in order: equal for the same batch sent again.
+fn batch_digest(commits: &[NewCommit]) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    for c in commits {
+        hasher.update(c.sha.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.finalize().to_vec()
+}
+
+/// Which of the batch's commits are already stored (parallel to `commits`), found without
+/// a transaction. First one small query: is this the repository's last batch again (its
+/// digest), and is the batch's first commit stored? The last batch again: all of it is
+/// stored (its transaction stored every commit it did not find). First commit new: treated
+/// as a new batch (if a concurrent batch stores some of it meanwhile, the `COPY` fails on
+/// the unique key and the insert that skips stored commits takes over). Otherwise each sha
+/// is looked up: one index probe per commit whatever the repository's size (a nested loop;
+/// `limit 1` keeps the planner from scanning all of the repository's commits instead).
+async fn stored(
     db: &PgPool,
     repo_id: i64,
     commits: &[NewCommit],
-) -> Result<HashSet<String>, sqlx::Error> {
+    digest: &[u8],
+) -> Result<Vec<bool>, sqlx::Error> {
     let Some(first) = commits.first() else {
-        return Ok(HashSet::new());
+        return Ok(Vec::new());
     };
+    let (same_batch, first_stored): (bool, bool) = sqlx::query_as(
+        "select coalesce((select last_batch_digest = $3 from project_repos where id = $1), false),
+                exists (select 1 from repo_commits where repo_id = $1 and sha = $2)",
+    )
+    .bind(repo_id)
+    .bind(&first.sha)
+    .bind(digest)
+    .fetch_one(db)
+    .await?;
+    if same_batch && first_stored {
+        return Ok(vec![true; commits.len()]);
+    }
+    let mut known = vec![false; commits.len()];
+    if !first_stored {
+        return Ok(known);
+    }
     let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
-    let known: Vec<String> = sqlx::query_scalar(
-        "select sha from repo_commits
-         where repo_id = $1 and sha = any($2)
-           and exists (select 1 from repo_commits where repo_id = $1 and sha = $3)",
+    let positions: Vec<i64> = sqlx::query_scalar(
+        "select coalesce(array_agg(s.position), '{}')
+         from unnest($2::text[]) with ordinality s(sha, position)
+         cross join lateral (
+             select 1 from repo_commits c where c.repo_id = $1 and c.sha = s.sha limit 1
+         ) stored",
     )
     .bind(repo_id)
     .bind(&shas)
-    .bind(&first.sha)
-    .fetch_all(db)
+    .fetch_one(db)
     .await?;
-    Ok(known.into_iter().collect())
+    for position in positions {
+        if let Some(flag) = usize::try_from(position - 1)
+            .ok()
+            .and_then(|i| known.get_mut(i))
+        {
+            *flag = true;
+        }
+    }
+    Ok(known)
+}
+
+/// What [`write_fresh`] stored of the commits it was given.
+enum Written<'a> {
+    /// All of them (the `COPY`).
+    All,
+    /// These shas (the fallback after a concurrent batch stored some first).
+    Some(HashSet<&'a str>),
 }
 
 /// Opens the batch's transaction and writes `fresh` in it: one binary `COPY` (the fast
 /// path), or, if a concurrent batch stored one of them first (a unique violation aborts
 /// the copy), a new transaction with an insert that skips what is stored. Returns the
-/// open transaction and the shas it stored.
+/// open transaction and what it stored.
 async fn write_fresh<'a>(
     db: &PgPool,
     repo_id: i64,
     fresh: &[&'a NewCommit],
-) -> Result<(Transaction<'static, Postgres>, HashSet<&'a str>), sqlx::Error> {
+) -> Result<(Transaction<'static, Postgres>, Written<'a>), sqlx::Error> {
     let mut tx = db.begin().await?;
     match copy_new(&mut tx, repo_id, fresh).await {
-        Ok(()) => return Ok((tx, fresh.iter().map(|c| c.sha.as_str()).collect())),
+        Ok(()) => return Ok((tx, Written::All)),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => tx.rollback().await?,
         Err(e) => return Err(e),
     }
@@ -146,38 +211,63 @@ async fn write_fresh<'a>(
         .map(|c| c.sha.as_str())
         .filter(|s| stored.contains(*s))
         .collect();
-    Ok((tx, new))
+    Ok((tx, Written::Some(new)))
 }
 
-/// Marks the repository healthy, records the audit entry and commits (durably when the
-/// transaction stored commits).
+/// What a batch did, as recorded on its repository.
+struct Batch<'a> {
+    total: usize,
+    inserted: usize,
+    last_ingested_sha: Option<&'a str>,
+    digest: &'a [u8],
+}
+
+/// Marks the repository healthy, remembers the batch (its last sha and digest), records
+/// the audit entry and commits (durably when the transaction stored commits).
 async fn finish(
     mut tx: Transaction<'_, Postgres>,
     repo_id: i64,
-    total: usize,
-    inserted: usize,
-    last_ingested_sha: Option<&str>,
+    batch: Batch<'_>,
     audit: Option<AuditEntry<'_>>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update project_repos
+    // The update and the audit entry go in one statement: one round trip.
+    const UPDATE: &str = "update project_repos
          set sync_status = 'healthy', last_sync_at = now(), error_message = null,
              last_ingested_sha = coalesce($2, last_ingested_sha),
-             total_commits = total_commits + $3
-         where id = $1",
-    )
-    .bind(repo_id)
-    .bind(last_ingested_sha)
-    .bind(inserted as i64)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(mut entry) = audit {
-        if let serde_json::Value::Object(map) = &mut entry.details {
-            map.insert("total".into(), total.into());
-            map.insert("inserted".into(), inserted.into());
-            map.insert("skipped".into(), (total - inserted).into());
+             total_commits = total_commits + $3, last_batch_digest = $4
+         where id = $1";
+    static WITH_AUDIT: LazyLock<String> =
+        LazyLock::new(|| format!("with repo as ({UPDATE}) {}", audit::insert(5)));
+    fn bind_update<'q>(
+        query: sqlx::query::Query<'q, Postgres, PgArguments>,
+        repo_id: i64,
+        batch: &Batch<'_>,
+    ) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+        query
+            .bind(repo_id)
+            .bind(batch.last_ingested_sha.map(str::to_string))
+            .bind(batch.inserted as i64)
+            .bind(batch.digest.to_vec())
+    }
+    match audit {
+        Some(mut entry) => {
+            if let serde_json::Value::Object(map) = &mut entry.details {
+                map.insert("total".into(), batch.total.into());
+                map.insert("inserted".into(), batch.inserted.into());
+                map.insert("skipped".into(), (batch.total - batch.inserted).into());
+            }
+            audit::bind(
+                bind_update(sqlx::query(WITH_AUDIT.as_str()), repo_id, &batch),
+                &entry,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
-        audit::record(&mut *tx, &entry).await?;
+        None => {
+            bind_update(sqlx::query(UPDATE), repo_id, &batch)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await
 }

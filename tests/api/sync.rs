@@ -631,3 +631,58 @@ async fn overlapping_batches_at_once_store_each_commit_once() {
     let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
     assert_eq!(state["total_commits"], 4500);
 }
+
+/// Each way a batch can meet stored commits takes its own path (the last batch again: its
+/// digest; first commit new: the bulk write, falling back on the unique key; otherwise one
+/// lookup per commit) and every path answers per commit exactly.
+#[tokio::test]
+async fn every_kind_of_overlap_with_stored_commits_is_answered_per_commit() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    let flags = |result: &serde_json::Value| -> Vec<bool> {
+        result["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .map(|d| d["inserted"].as_bool().expect("flag"))
+            .collect()
+    };
+    push_ok(&app, &push, &jwt, fake_commits(0..10)).await;
+    push_ok(&app, &push, &jwt, fake_commits(10..20)).await;
+
+    // An older batch again (not the last one): every commit looked up.
+    let older = push_ok(&app, &push, &jwt, fake_commits(0..10)).await;
+    assert_eq!(flags(&older), vec![false; 10]);
+
+    // First commit new, some of the rest stored: the copy meets the unique key and the
+    // insert that skips stored commits takes over.
+    let mixed: Vec<_> = [100, 3, 4, 101, 15, 102]
+        .into_iter()
+        .map(fake_commit)
+        .collect();
+    let result = push_ok(&app, &push, &jwt, mixed.clone()).await;
+    assert_eq!(flags(&result), [true, false, false, true, false, true]);
+    assert_eq!(
+        (result["inserted"].as_i64(), result["skipped"].as_i64()),
+        (Some(3), Some(3))
+    );
+
+    // The same batch again (a retry): recognised by its digest.
+    let retry = push_ok(&app, &push, &jwt, mixed.clone()).await;
+    assert_eq!(flags(&retry), vec![false; 6]);
+
+    // The same commits in another order are another batch: each looked up again.
+    let mut reordered = mixed;
+    reordered.reverse();
+    let result = push_ok(&app, &push, &jwt, reordered).await;
+    assert_eq!(flags(&result), vec![false; 6]);
+
+    // A batch of one new commit after them is new, and the repository's counts add up.
+    let result = push_ok(&app, &push, &jwt, vec![fake_commit(103)]).await;
+    assert_eq!(flags(&result), [true]);
+    assert_eq!(stored_commits(&app, repo).await, 24);
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(state["total_commits"], 24);
+    assert_eq!(state["last_ingested_sha"], sha(103));
+}
