@@ -101,9 +101,10 @@ fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
             None
         }
     };
-    let sha = sha.and_then(|sha| {
+    let sha = sha.and_then(|mut sha| {
         if sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Some(sha.to_ascii_lowercase())
+            sha.make_ascii_lowercase();
+            Some(sha)
         } else {
             problems.push(("sha", "must be 40 hexadecimal characters".into()));
             None
@@ -142,11 +143,9 @@ fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
     Ok(NewCommit {
         sha,
         committer_name: committer_name.unwrap_or_else(|| author_name.clone()),
-        committer_email: committer_email
-            .unwrap_or_else(|| author_email.clone())
-            .to_lowercase(),
+        committer_email: lowercase(committer_email.unwrap_or_else(|| author_email.clone())),
         author_name,
-        author_email: author_email.to_lowercase(),
+        author_email: lowercase(author_email),
         commit_date,
         message_title,
         message_body: message_body.filter(|b| !b.is_empty()),
@@ -156,6 +155,18 @@ fn validate_commit(entry: WireEntry) -> Result<NewCommit, Problems> {
         is_merge: is_merge.unwrap_or(parent_count > 1),
         parent_count: i32::try_from(parent_count).unwrap_or(i32::MAX),
     })
+}
+
+/// `text` in lower case, reusing it when it already is (most emails are).
+fn lowercase(text: String) -> String {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        text
+    } else {
+        text.to_lowercase()
+    }
 }
 
 /// A string field: `Ok(None)` when absent and optional; 1..=max characters when present
@@ -173,7 +184,8 @@ fn read_text(value: Option<Wire>, max: usize, required: bool) -> Result<Option<S
     if max == usize::MAX {
         return Ok(Some(value));
     }
-    if value.trim().is_empty() || value.chars().count() > max {
+    // At most one character per byte: only a long value needs counting.
+    if value.trim().is_empty() || (value.len() > max && value.chars().count() > max) {
         return Err(format!("must be 1 to {max} characters"));
     }
     Ok(Some(value))
