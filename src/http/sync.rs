@@ -77,7 +77,12 @@ async fn push_commits(
     Path((pid, rid)): Path<(i64, i64)>,
     Json(body): Json<PushCommits>,
 ) -> AppResult<(StatusCode, Json<PushResult>)> {
-    let repo = own_repo(&state, &auth, pid, rid).await?;
+    // The repository is looked up while the batch is validated (the query is in flight
+    // during the CPU work); its answer decides first, so errors come in the same order.
+    let (repo, batch) = tokio::join!(own_repo(&state, &auth, pid, rid), async {
+        commit_batch::validate_batch(body.commits)
+    });
+    let repo = repo?;
     if repo.sync_method != "push_client" {
         return Err(AppError::bad_request(format!(
             "Repository '{}' is synchronised by the server (sync_method '{}'); \
@@ -85,7 +90,7 @@ async fn push_commits(
             repo.name, repo.sync_method
         )));
     }
-    let batch = commit_batch::validate_batch(body.commits)?;
+    let batch = batch?;
     let client_version = body
         .client_version
         .as_deref()
