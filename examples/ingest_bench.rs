@@ -1,5 +1,6 @@
 //! Commit ingestion benchmark, driven by `bench/ingest.sh` against a release server:
-//! 1000-commit batches of new commits and resends of the same batches, p50/p95 over
+//! 1000-commit batches of new commits, resends of the same batches (a retried request) and
+//! resends of the batch before (not the repository's last: every sha is looked up), p50/p95 over
 //! `RUNS` runs; in the same runs, the floor: the same 1000 rows written by PostgreSQL
 //! itself with one `\copy` from `psql` into a fresh repository; then the cost of
 //! authenticating with an API key after its first use, measured in process.
@@ -70,7 +71,7 @@ async fn main() -> Result<(), Error> {
 
     let db = sqlx::PgPool::connect(&database).await?;
     let rows_file = std::env::temp_dir().join(format!("ingest_bench_{}.tsv", std::process::id()));
-    let (mut fresh, mut resend) = (Vec::new(), Vec::new());
+    let (mut fresh, mut resend, mut older) = (Vec::new(), Vec::new(), Vec::new());
     let (mut copy_wall, mut copy_psql, mut select_wall) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
         // The body is serialised before the clock starts: the figures are the server's.
@@ -83,6 +84,16 @@ async fn main() -> Result<(), Error> {
         let result = push_bytes(&http, &base, &push, &key, body).await?;
         resend.push(started.elapsed());
         assert_eq!(result.skipped, 1000, "resend skips everything");
+        if run > 0 {
+            let body = serde_json::to_vec(&batch(run - 1))?;
+            let started = Instant::now();
+            let result = push_bytes(&http, &base, &push, &key, body).await?;
+            older.push(started.elapsed());
+            assert_eq!(
+                result.skipped, 1000,
+                "an earlier batch again skips everything"
+            );
+        }
 
         // The floor, interleaved so that it sees the same machine load.
         let floor_repo: i64 = sqlx::query_scalar(
@@ -108,6 +119,12 @@ async fn main() -> Result<(), Error> {
     let _ = std::fs::remove_file(&rows_file);
     let fresh_p50 = report("1000-commit batch, new commits", &mut fresh);
     let resend_p50 = report("1000-commit batch, resend (all skipped)", &mut resend);
+    if !older.is_empty() {
+        report(
+            "1000-commit batch, the batch before again (all skipped, each sha looked up)",
+            &mut older,
+        );
+    }
     let wall_p50 = report(
         "floor: psql \\copy of the same 1000 rows, process wall time",
         &mut copy_wall,
