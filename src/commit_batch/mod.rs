@@ -3,12 +3,14 @@
 //! problem named by index and field, before anything is written: `validate`) and the
 //! conversion of git's view of a commit into it (here).
 
+mod stream;
 mod validate;
 mod wire;
 
 use crate::git::GitCommit;
 
-pub use validate::validate_batch;
+pub use stream::{ReadBody, read_push_body};
+pub use validate::{BatchValidator, validate_batch};
 pub use wire::{CommitIn, CommitResult, PushResult, Wire, WireCommit, WireEntry};
 
 pub const MAX_BATCH: usize = 1000;

@@ -18,47 +18,89 @@ const MAX_LISTED_ERRORS: usize = 50;
 pub fn validate_batch(commits: Option<Vec<WireEntry>>) -> Result<Vec<NewCommit>, AppError> {
     let commits =
         commits.ok_or_else(|| AppError::bad_request("Missing required fields: commits"))?;
-    if commits.is_empty() || commits.len() > MAX_BATCH {
-        return Err(AppError::bad_request(format!(
-            "commits must hold 1 to {MAX_BATCH} commits, got {}",
-            commits.len()
-        )));
-    }
-    let mut errors = Vec::new();
-    let mut valid = Vec::with_capacity(commits.len());
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(commits.len());
-    for (index, entry) in commits.into_iter().enumerate() {
+    let mut validator = BatchValidator::default();
+    let valid: Vec<NewCommit> = commits
+        .into_iter()
+        .filter_map(|entry| validator.push(entry))
+        .collect();
+    validator.finish(true)?;
+    Ok(valid)
+}
+
+/// A batch validated commit by commit, as it is read: [`push`](Self::push) gives each
+/// valid commit back at once, [`finish`](Self::finish) the verdict on the whole batch (the
+/// same answer [`validate_batch`] gives).
+#[derive(Debug, Default)]
+pub struct BatchValidator {
+    seen: HashMap<String, usize>,
+    errors: Vec<FieldError>,
+    count: usize,
+}
+
+impl BatchValidator {
+    /// Validates the batch's next commit: `Some` when it is valid and its sha is new in the
+    /// batch. Past [`MAX_BATCH`] commits, nothing more is validated (the batch is refused).
+    pub fn push(&mut self, entry: WireEntry) -> Option<NewCommit> {
+        let index = self.count;
+        self.count += 1;
+        if self.count > MAX_BATCH {
+            return None;
+        }
         match validate_commit(entry) {
             Ok(commit) => {
-                if let Some(first) = seen.insert(commit.sha.clone(), index) {
-                    errors.push(FieldError {
+                if let Some(first) = self.seen.insert(commit.sha.clone(), index) {
+                    self.errors.push(FieldError {
                         field: format!("commits[{index}].sha"),
                         message: format!("duplicate sha {} (also at commits[{first}])", commit.sha),
                     });
+                    return None;
                 }
-                valid.push(commit);
+                Some(commit)
             }
             Err(problems) => {
-                errors.extend(problems.into_iter().map(|(field, message)| FieldError {
-                    field: format!("commits[{index}].{field}"),
-                    message,
-                }))
+                self.errors
+                    .extend(problems.into_iter().map(|(field, message)| FieldError {
+                        field: format!("commits[{index}].{field}"),
+                        message,
+                    }));
+                None
             }
         }
     }
-    if errors.is_empty() {
-        return Ok(valid);
+
+    /// Whether every commit so far is valid (and there are not too many).
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty() && self.count <= MAX_BATCH
     }
-    let first = &errors[0];
-    let message = format!(
-        "Invalid commit batch ({} problem{}); nothing was stored. First: {} {}",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" },
-        first.field,
-        first.message
-    );
-    errors.truncate(MAX_LISTED_ERRORS);
-    Err(AppError::Invalid { message, errors })
+
+    /// The verdict: `present` says whether the body had `commits` at all.
+    pub fn finish(mut self, present: bool) -> Result<(), AppError> {
+        if !present {
+            return Err(AppError::bad_request("Missing required fields: commits"));
+        }
+        if self.count == 0 || self.count > MAX_BATCH {
+            return Err(AppError::bad_request(format!(
+                "commits must hold 1 to {MAX_BATCH} commits, got {}",
+                self.count
+            )));
+        }
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let first = &self.errors[0];
+        let message = format!(
+            "Invalid commit batch ({} problem{}); nothing was stored. First: {} {}",
+            self.errors.len(),
+            if self.errors.len() == 1 { "" } else { "s" },
+            first.field,
+            first.message
+        );
+        self.errors.truncate(MAX_LISTED_ERRORS);
+        Err(AppError::Invalid {
+            message,
+            errors: self.errors,
+        })
+    }
 }
 
 type Problems = Vec<(&'static str, String)>;
