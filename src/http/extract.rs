@@ -20,13 +20,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        let JsonBytes(bytes) = JsonBytes::from_request(request, state).await?;
+        serde_json::from_slice(&bytes).map(Json).map_err(json_error)
+    }
+}
+
+/// The bytes of a JSON body, for a handler that parses them itself: the content type and
+/// size are checked as for [`Json`].
+#[derive(Debug, Clone)]
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
         if !is_json(request.headers()) {
             return Err(AppError::bad_request(
                 "Expected a JSON body with the header Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
+        Bytes::from_request(request, state)
             .await
+            .map(JsonBytes)
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::PayloadTooLarge("Request body is too large".into())
@@ -36,15 +51,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                         rejection.body_text()
                     ))
                 }
-            })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| match e.classify() {
-                serde_json::error::Category::Data => {
-                    AppError::bad_request(format!("Invalid request body: {e}"))
-                }
-                _ => AppError::bad_request(format!("Malformed JSON: {e}")),
             })
+    }
+}
+
+/// The 400 for a body that is not the JSON a route takes.
+pub fn json_error(e: serde_json::Error) -> AppError {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            AppError::bad_request(format!("Invalid request body: {e}"))
+        }
+        _ => AppError::bad_request(format!("Malformed JSON: {e}")),
     }
 }
 

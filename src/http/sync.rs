@@ -7,17 +7,23 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tokio::sync::mpsc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{AuthMethod, AuthUser, ClientIp};
 use crate::commit_batch::{self, CommitIn, CommitResult, PushResult, WireEntry};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::http::extract::{Json, Path};
+use crate::http::extract::{Json, JsonBytes, Path, json_error};
 use crate::state::AppState;
 use crate::store::audit::AuditEntry;
-use crate::store::commits;
+use crate::store::commit_stream;
+use crate::store::commits::{self, NewCommit};
+use crate::store::known_commits;
 use crate::store::projects::{self, Repo};
+
+/// Commits handed from the body's reader to the writer at a time.
+const PART_COMMITS: usize = 64;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -75,34 +81,101 @@ async fn push_commits(
     auth: AuthUser,
     ClientIp(ip): ClientIp,
     Path((pid, rid)): Path<(i64, i64)>,
-    Json(body): Json<PushCommits>,
+    JsonBytes(body): JsonBytes,
 ) -> AppResult<(StatusCode, Json<PushResult>)> {
-    // The repository is looked up while the batch is validated (the query is in flight
-    // during the CPU work); its answer decides first, so errors come in the same order.
-    let (repo, batch) = tokio::join!(own_repo(&state, &auth, pid, rid), async {
-        commit_batch::validate_batch(body.commits)
+    // The body is read and validated commit by commit on a blocking thread while the
+    // repository is looked up, and a new batch is written as it arrives (see
+    // `store::commit_stream`). Errors come in the order they always did: a body that is not
+    // JSON of this shape, the repository (404), its sync method, then the batch's problems.
+    let (sender, mut incoming) = mpsc::channel::<Option<Vec<NewCommit>>>(16);
+    let reader = tokio::task::spawn_blocking(move || {
+        // The first commit goes at once (it decides how the batch is stored), the rest in
+        // parts; `None` when the batch turns out invalid.
+        let mut part = Vec::new();
+        let mut first = true;
+        let read = commit_batch::read_push_body(&body, |commit| match commit {
+            Some(commit) => {
+                part.push(commit);
+                if !first && part.len() < PART_COMMITS {
+                    return true;
+                }
+                first = false;
+                sender
+                    .blocking_send(Some(std::mem::take(&mut part)))
+                    .is_ok()
+            }
+            None => {
+                part.clear();
+                sender.blocking_send(None).is_ok()
+            }
+        });
+        if !part.is_empty() {
+            let _ = sender.blocking_send(Some(part));
+        }
+        read
     });
-    let repo = repo?;
+    // The first commit's gate (is it stored? the last batch's digest) is read meanwhile;
+    // it answers nothing until the repository is known to be the caller's.
+    let first_and_gate = async {
+        let first = incoming.recv().await.flatten().unwrap_or_default();
+        let gate = match first.first() {
+            Some(commit) => Some(known_commits::gate(&state.db, rid, &commit.sha).await),
+            None => None,
+        };
+        (first, gate)
+    };
+    let (repo, (first, gate)) = tokio::join!(own_repo(&state, &auth, pid, rid), first_and_gate);
+    let repo = match repo {
+        Ok(repo) => repo,
+        Err(e) => {
+            drop(incoming);
+            read_outcome(reader).await?;
+            return Err(e);
+        }
+    };
     if repo.sync_method != "push_client" {
+        drop(incoming);
+        read_outcome(reader).await?;
         return Err(AppError::bad_request(format!(
             "Repository '{}' is synchronised by the server (sync_method '{}'); \
              switch it to 'push_client' to push commits",
             repo.name, repo.sync_method
         )));
     }
-    let batch = batch?;
-    let client_version = body
-        .client_version
-        .as_deref()
-        .map(|v| v.chars().take(100).collect::<String>());
     let key_id = match auth.method {
         AuthMethod::ApiKey { key_id } => Some(key_id),
         AuthMethod::Jwt => None,
     };
-    let entry = AuditEntry::new(auth.user_id, "commits.pushed", "repo", repo.id)
-        .details(json!({"project_id": pid, "client_version": client_version, "api_key_id": key_id}))
-        .ip(ip.as_deref());
-    let outcome = commits::ingest(&state.db, repo.id, &batch, Some(entry)).await?;
+    let audit = |client_version: Option<String>| {
+        let client_version = client_version.map(|v| v.chars().take(100).collect::<String>());
+        AuditEntry::new(auth.user_id, "commits.pushed", "repo", repo.id)
+            .details(
+                json!({"project_id": pid, "client_version": client_version, "api_key_id": key_id}),
+            )
+            .ip(ip.as_deref())
+    };
+    let verdict = async {
+        let read = read_outcome(reader).await?;
+        read.verdict?;
+        Ok::<_, AppError>(Some(audit(read.client_version)))
+    };
+    let gate = gate.transpose()?;
+    let (batch, outcome) = match gate {
+        Some(gate) if !gate.first_stored => {
+            commit_stream::ingest_streamed(&state.db, repo.id, first, &mut incoming, verdict)
+                .await??
+        }
+        // A resend (its first commit is stored) or a refused batch: read it all first.
+        gate => {
+            let mut batch = first;
+            while let Some(part) = incoming.recv().await {
+                batch.extend(part.into_iter().flatten());
+            }
+            let entry = verdict.await?;
+            let outcome = commits::ingest_after(&state.db, repo.id, &batch, entry, gate).await?;
+            (batch, outcome)
+        }
+    };
     state
         .metrics
         .increment("gitpulse_commit_batches_total", &[("source", "push")]);
@@ -126,6 +199,16 @@ async fn push_commits(
             details,
         }),
     ))
+}
+
+/// What the body reader found; a body that is not JSON of the push shape is its 400.
+async fn read_outcome(
+    reader: tokio::task::JoinHandle<Result<commit_batch::ReadBody, serde_json::Error>>,
+) -> AppResult<commit_batch::ReadBody> {
+    reader
+        .await
+        .map_err(AppError::internal)?
+        .map_err(json_error)
 }
 
 /// A repository's sync state (API key with `read:repos` or `sync:commits`).

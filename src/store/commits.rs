@@ -1,23 +1,19 @@
 //! Commits of project repositories, pushed by the client or pulled by the server. Both
-//! paths store through [`ingest`]: one transaction, one bulk write (binary `COPY`), dedup
-//! by (repo, sha).
-//!
-//! What is already stored is found before the transaction, as cheaply as the batch allows:
-//! the same batch as the repository's last one (a retried request) by its digest; a batch
-//! whose first commit is new by that one lookup (a concurrent batch storing some of the
-//! rest meanwhile is caught by the `COPY`'s unique violation); any other batch by one
-//! index probe per commit.
+//! paths store through [`ingest`] (or, for a new pushed batch, `commit_stream`): one
+//! transaction, one bulk write (binary `COPY`), dedup by (repo, sha). What is already
+//! stored is found before the transaction (`known_commits`); a concurrent batch storing
+//! some of the same commits meanwhile is caught by the `COPY`'s unique violation.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::postgres::PgArguments;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::store::audit::{self, AuditEntry};
 use crate::store::copy::BinaryCopy;
+use crate::store::known_commits::{Gate, batch_digest, stored};
 
 /// A validated commit, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +53,19 @@ pub async fn ingest(
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    match ingest_batch(db, repo_id, commits, audit).await {
+    ingest_after(db, repo_id, commits, audit, None).await
+}
+
+/// [`ingest`], when the caller already asked [`known_commits::gate`](crate::store::known_commits::gate)
+/// about the batch's first commit.
+pub async fn ingest_after(
+    db: &PgPool,
+    repo_id: i64,
+    commits: &[NewCommit],
+    audit: Option<AuditEntry<'_>>,
+    gate: Option<Gate>,
+) -> Result<IngestOutcome, sqlx::Error> {
+    match ingest_batch(db, repo_id, commits, audit, gate).await {
         Ok(outcome) => Ok(outcome),
         Err(e) => {
             let _ = mark_error(db, repo_id, "Storing commits failed (database error)").await;
@@ -71,9 +79,10 @@ async fn ingest_batch(
     repo_id: i64,
     commits: &[NewCommit],
     audit: Option<AuditEntry<'_>>,
+    gate: Option<Gate>,
 ) -> Result<IngestOutcome, sqlx::Error> {
     let digest = batch_digest(commits);
-    let known = stored(db, repo_id, commits, &digest).await?;
+    let known = stored(db, repo_id, commits, &digest, gate).await?;
     let fresh: Vec<&NewCommit> = commits
         .iter()
         .zip(&known)
@@ -114,72 +123,6 @@ async fn ingest_batch(
     })
 }
 
-/// The SHA-256 of the batch's shas in order: equal for the same batch sent again.
-fn batch_digest(commits: &[NewCommit]) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    for c in commits {
-        hasher.update(c.sha.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher.finalize().to_vec()
-}
-
-/// Which of the batch's commits are already stored (parallel to `commits`), found without
-/// a transaction. First one small query: is this the repository's last batch again (its
-/// digest), and is the batch's first commit stored? The last batch again: all of it is
-/// stored (its transaction stored every commit it did not find). First commit new: treated
-/// as a new batch (if a concurrent batch stores some of it meanwhile, the `COPY` fails on
-/// the unique key and the insert that skips stored commits takes over). Otherwise each sha
-/// is looked up: one index probe per commit whatever the repository's size (a nested loop;
-/// `limit 1` keeps the planner from scanning all of the repository's commits instead).
-async fn stored(
-    db: &PgPool,
-    repo_id: i64,
-    commits: &[NewCommit],
-    digest: &[u8],
-) -> Result<Vec<bool>, sqlx::Error> {
-    let Some(first) = commits.first() else {
-        return Ok(Vec::new());
-    };
-    let (same_batch, first_stored): (bool, bool) = sqlx::query_as(
-        "select coalesce((select last_batch_digest = $3 from project_repos where id = $1), false),
-                exists (select 1 from repo_commits where repo_id = $1 and sha = $2)",
-    )
-    .bind(repo_id)
-    .bind(&first.sha)
-    .bind(digest)
-    .fetch_one(db)
-    .await?;
-    if same_batch && first_stored {
-        return Ok(vec![true; commits.len()]);
-    }
-    let mut known = vec![false; commits.len()];
-    if !first_stored {
-        return Ok(known);
-    }
-    let shas: Vec<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
-    let positions: Vec<i64> = sqlx::query_scalar(
-        "select coalesce(array_agg(s.position), '{}')
-         from unnest($2::text[]) with ordinality s(sha, position)
-         cross join lateral (
-             select 1 from repo_commits c where c.repo_id = $1 and c.sha = s.sha limit 1
-         ) stored",
-    )
-    .bind(repo_id)
-    .bind(&shas)
-    .fetch_one(db)
-    .await?;
-    for position in positions {
-        if let Some(flag) = usize::try_from(position - 1)
-            .ok()
-            .and_then(|i| known.get_mut(i))
-        {
-            *flag = true;
-        }
-    }
-    Ok(known)
-}
-
 /// What [`write_fresh`] stored of the commits it was given.
 enum Written<'a> {
     /// All of them (the `COPY`).
@@ -215,16 +158,16 @@ async fn write_fresh<'a>(
 }
 
 /// What a batch did, as recorded on its repository.
-struct Batch<'a> {
-    total: usize,
-    inserted: usize,
-    last_ingested_sha: Option<&'a str>,
-    digest: &'a [u8],
+pub(super) struct Batch<'a> {
+    pub(super) total: usize,
+    pub(super) inserted: usize,
+    pub(super) last_ingested_sha: Option<&'a str>,
+    pub(super) digest: &'a [u8],
 }
 
 /// Marks the repository healthy, remembers the batch (its last sha and digest), records
 /// the audit entry and commits (durably when the transaction stored commits).
-async fn finish(
+pub(super) async fn finish(
     mut tx: Transaction<'_, Postgres>,
     repo_id: i64,
     batch: Batch<'_>,
@@ -274,6 +217,31 @@ async fn finish(
 
 const COMMIT_COLUMNS: i16 = 14;
 
+/// The binary `COPY` of new commits into `repo_commits`.
+pub(super) const COPY_COMMITS: &str = "copy repo_commits (repo_id, sha, author_name,
+         author_email, committer_name, committer_email, commit_date, message_title,
+         message_body, additions, deletions, files_changed, is_merge, parent_count)
+     from stdin (format binary)";
+
+/// Appends `c` as a row of [`COPY_COMMITS`].
+pub(super) fn copy_row(rows: &mut BinaryCopy, repo_id: i64, c: &NewCommit) {
+    rows.row(COMMIT_COLUMNS)
+        .int8(repo_id)
+        .text(&c.sha)
+        .text(&c.author_name)
+        .text(&c.author_email)
+        .text(&c.committer_name)
+        .text(&c.committer_email)
+        .timestamptz(c.commit_date)
+        .text(&c.message_title)
+        .opt_text(c.message_body.as_deref())
+        .int8(c.additions)
+        .int8(c.deletions)
+        .int8(c.files_changed)
+        .bool(c.is_merge)
+        .int4(c.parent_count);
+}
+
 /// Writes `commits` (none of them stored) with one binary `COPY`.
 async fn copy_new(
     tx: &mut Transaction<'_, Postgres>,
@@ -282,30 +250,9 @@ async fn copy_new(
 ) -> Result<(), sqlx::Error> {
     let mut rows = BinaryCopy::with_capacity(commits.len() * 400);
     for c in commits {
-        rows.row(COMMIT_COLUMNS)
-            .int8(repo_id)
-            .text(&c.sha)
-            .text(&c.author_name)
-            .text(&c.author_email)
-            .text(&c.committer_name)
-            .text(&c.committer_email)
-            .timestamptz(c.commit_date)
-            .text(&c.message_title)
-            .opt_text(c.message_body.as_deref())
-            .int8(c.additions)
-            .int8(c.deletions)
-            .int8(c.files_changed)
-            .bool(c.is_merge)
-            .int4(c.parent_count);
+        copy_row(&mut rows, repo_id, c);
     }
-    let mut copy = tx
-        .copy_in_raw(
-            "copy repo_commits (repo_id, sha, author_name, author_email, committer_name,
-                 committer_email, commit_date, message_title, message_body, additions,
-                 deletions, files_changed, is_merge, parent_count)
-             from stdin (format binary)",
-        )
-        .await?;
+    let mut copy = tx.copy_in_raw(COPY_COMMITS).await?;
     if let Err(e) = copy.send(rows.finish()).await {
         let _ = copy.abort("sending the rows failed").await;
         return Err(e);
@@ -315,7 +262,7 @@ async fn copy_new(
 }
 
 /// Inserts `commits` in one statement, skipping any stored meanwhile; returns the new shas.
-async fn insert_new(
+pub(super) async fn insert_new(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     repo_id: i64,
     commits: &[&NewCommit],

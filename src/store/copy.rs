@@ -66,6 +66,22 @@ impl BinaryCopy {
         self.int8(value.timestamp_micros() - PG_EPOCH_MICROS)
     }
 
+    /// The bytes so far, leaving the payload empty (to send a long payload in parts; the
+    /// first part carries the header).
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
+    }
+
+    /// How many bytes are waiting.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
     /// The payload with its trailer.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(&(-1_i16).to_be_bytes());

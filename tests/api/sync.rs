@@ -686,3 +686,100 @@ async fn every_kind_of_overlap_with_stored_commits_is_answered_per_commit() {
     assert_eq!(state["total_commits"], 24);
     assert_eq!(state["last_ingested_sha"], sha(103));
 }
+
+/// A new batch is written while it is still being read; a problem found late (an invalid
+/// commit, a repeated sha, a body cut off) still refuses the whole batch and stores nothing.
+#[tokio::test]
+async fn a_new_batch_refused_late_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let (jwt, project, repo) = user_with_repo(&app, "alice").await;
+    let push = push_path(project, repo);
+    let audited = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "select count(*) from audit_logs where action = 'commits.pushed'",
+            )
+            .fetch_one(&db)
+            .await
+            .expect("count")
+        }
+    };
+
+    let mut late_invalid = fake_commits(0..1000);
+    late_invalid[999]["commit_date"] = json!("yesterday");
+    let mut late_duplicate = fake_commits(0..1000);
+    late_duplicate[999]["sha"] = json!(sha(3));
+    for (body, field) in [
+        (late_invalid, "commits[999].commit_date"),
+        (late_duplicate, "commits[999].sha"),
+    ] {
+        let (status, result) = json_of(
+            app.post_json(&push, &json!({"commits": body}), Some(&jwt))
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{result}");
+        assert_eq!(result["errors"][0]["field"], field, "{result}");
+    }
+
+    // Cut off after 999 valid commits: malformed JSON, nothing stored.
+    let whole = serde_json::to_string(&json!({"commits": fake_commits(0..1000)})).expect("json");
+    let cut = &whole[..whole.len() - 40];
+    let response = app
+        .request(Method::POST, &push)
+        .bearer_auth(&jwt)
+        .header("content-type", "application/json")
+        .body(cut.to_string())
+        .send()
+        .await
+        .expect("sent");
+    let (status, result) = json_of(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        result["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Malformed JSON")),
+        "{result}"
+    );
+
+    assert_eq!(stored_commits(&app, repo).await, 0);
+    assert_eq!(audited(&app).await, 0);
+    let (_, state) = json_of(app.get(&status_path(project, repo), Some(&jwt)).await).await;
+    assert_eq!(state["status"], "pending");
+    assert_eq!(state["total_commits"], 0);
+
+    // The same batch, whole, is stored as usual afterwards.
+    let result = push_ok(&app, &push, &jwt, fake_commits(0..1000)).await;
+    assert_eq!(result["inserted"], 1000);
+    assert_eq!(audited(&app).await, 1);
+}
+
+/// A body that is not JSON is refused as such before anything is looked up, as it was
+/// when the whole body was parsed first: 400 even for someone else's repository.
+#[tokio::test]
+async fn a_malformed_body_is_a_400_whatever_the_repository() {
+    let app = TestApp::spawn().await;
+    let (_, project, repo) = user_with_repo(&app, "alice").await;
+    let (mallory, ..) = user_with_repo(&app, "mallory").await;
+    let push = push_path(project, repo);
+    let response = app
+        .request(Method::POST, &push)
+        .bearer_auth(&mallory)
+        .header("content-type", "application/json")
+        .body("{\"commits\": [")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = json_of(
+        app.post_json(
+            &push,
+            &json!({"commits": fake_commits(0..3)}),
+            Some(&mallory),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
