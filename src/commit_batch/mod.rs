@@ -1,7 +1,8 @@
 //! The commit wire format of `POST /api/v1/sync/.../commits`, shared by the push client,
 //! the server and the pull sync: the types on the wire (`wire`), their validation (every
-//! problem named by index and field, before anything is written: `validate`) and the
-//! conversion of git's view of a commit into it (here).
+//! problem named by index and field, and nothing committed unless all are valid:
+//! `validate`), a push body read commit by commit (`stream`) and the conversion of git's
+//! view of a commit into it (here).
 
 mod stream;
 mod validate;
