@@ -16,6 +16,7 @@ mod daily_stats;
 mod dashboard;
 mod data_api;
 mod data_api_fast_paths;
+mod data_api_string_order;
 mod data_dir;
 mod errors;
 mod git_safety;

@@ -1,16 +1,19 @@
 //! Synced GitHub documents (raw JSON per collection) and the data API's queries over them.
 //!
-//! `query` pages one collection (`query.rs`); the conditions' SQL is in `sql.rs`.
+//! `query` pages one collection (`query.rs`); the conditions' SQL is in `sql.rs`; deep pages
+//! of a search sorted by a string path sort by text (`string_order.rs`).
 //! `github_document_counts` holds the number of documents per (integration, collection),
 //! kept by statement triggers, so an unfiltered total is one row read.
 
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 mod query;
 mod sql;
+mod string_order;
 
 pub use query::{EXACT_COUNT_LIMIT, Page, Total, query, search_all};
+pub use string_order::{DEEP_OFFSET, INDEXED_SORT_PATHS, KeyOrder, key_order};
 
 use crate::data::{FieldPath, Filter};
 
@@ -96,4 +99,21 @@ impl DocumentQuery<'_> {
     fn matches_everything(&self) -> bool {
         self.filter.is_none() && self.search.is_none()
     }
+}
+
+/// The number of documents in a collection (its counter row).
+pub(super) async fn collection_size(
+    tx: &mut PgConnection,
+    integration_id: i64,
+    collection: &str,
+) -> Result<i64, sqlx::Error> {
+    let size: Option<i64> = sqlx::query_scalar(
+        "select documents from github_document_counts
+         where integration_id = $1 and collection = $2",
+    )
+    .bind(integration_id)
+    .bind(collection)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(size.unwrap_or(0))
 }

@@ -15,7 +15,8 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::sql::{push_matches, push_where};
-use super::{After, DocumentQuery, SortOrder};
+use super::string_order::{KeyOrder, key_order, push_text_order};
+use super::{After, DocumentQuery, SortOrder, collection_size};
 use crate::data::COLLECTIONS;
 
 /// Per transaction: a deadline, plans made for the actual values (so the partial and
@@ -60,7 +61,10 @@ pub struct Page {
 }
 
 pub async fn query(db: &PgPool, q: &DocumentQuery<'_>) -> Result<Page, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    // One snapshot for every statement (the sample, the page, the string-order check).
+    let mut tx = db
+        .begin_with("begin isolation level repeatable read read only")
+        .await?;
     sqlx::query(SETTINGS).execute(&mut *tx).await?;
     let size = collection_size(&mut tx, q.integration_id, q.collection).await?;
     let page = page(&mut tx, q, size).await?;
@@ -110,22 +114,6 @@ pub async fn search_all(
     Ok(found)
 }
 
-async fn collection_size(
-    tx: &mut PgConnection,
-    integration_id: i64,
-    collection: &str,
-) -> Result<i64, sqlx::Error> {
-    let size: Option<i64> = sqlx::query_scalar(
-        "select documents from github_document_counts
-         where integration_id = $1 and collection = $2",
-    )
-    .bind(integration_id)
-    .bind(collection)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(size.unwrap_or(0))
-}
-
 async fn page(
     tx: &mut PgConnection,
     q: &DocumentQuery<'_>,
@@ -135,7 +123,7 @@ async fn page(
         return Ok(assemble(q, Vec::new(), Total::exact(0)));
     }
     if q.matches_everything() {
-        let rows = fetch_page(tx, q).await?;
+        let rows = fetch_page(tx, q, KeyOrder::Json).await?;
         return Ok(assemble(q, rows, Total::exact(size)));
     }
     // Few matches: one scan finds them all, counts them and sorts the page out of them.
@@ -157,13 +145,14 @@ async fn page(
         if counted <= EXACT_COUNT_LIMIT {
             let rows = match q.after {
                 None => rows,
-                Some(_) => fetch_page(tx, q).await?,
+                Some(_) => fetch_page(tx, q, KeyOrder::Json).await?,
             };
             return Ok(assemble(q, rows, Total::exact(counted)));
         }
         estimate = Some(estimate.unwrap_or(0).max(EXACT_COUNT_LIMIT + 1));
     }
-    let rows = fetch_page(tx, q).await?;
+    let order = key_order(tx, q).await?;
+    let rows = fetch_page(tx, q, order).await?;
     let mut page = assemble(q, rows, Total::default());
     let shown = q.offset + page.docs.len() as i64;
     page.total = if !page.has_more && (!page.docs.is_empty() || q.offset == 0) {
@@ -213,9 +202,13 @@ fn push_join(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
 }
 
 /// The page read in order: keys first (by index where there is one), then the documents.
-async fn fetch_page(tx: &mut PgConnection, q: &DocumentQuery<'_>) -> Result<Vec<Row>, sqlx::Error> {
+async fn fetch_page(
+    tx: &mut PgConnection,
+    q: &DocumentQuery<'_>,
+    order: KeyOrder,
+) -> Result<Vec<Row>, sqlx::Error> {
     let mut sql = QueryBuilder::<Postgres>::new("select d.doc, p.key, p.sort_value from (");
-    push_keys(&mut sql, q);
+    push_keys(&mut sql, q, order);
     push_join(&mut sql, q);
     sql.build_query_as().fetch_all(&mut *tx).await
 }
@@ -321,7 +314,7 @@ fn push_order(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>, table
 /// skipping `offset` matches, or after the keyset `after`. After a document with a sort
 /// value the page continues with the rest of that value's ties (by key), the values beyond
 /// it, then the documents without a value; two branches, each read in index order.
-fn push_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
+fn push_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>, order: KeyOrder) {
     let select = |sql: &mut QueryBuilder<'_, Postgres>| push_select_keys(sql, q);
     let finish = |sql: &mut QueryBuilder<'_, Postgres>| {
         sql.push(" order by ");
@@ -331,7 +324,14 @@ fn push_keys(sql: &mut QueryBuilder<'_, Postgres>, q: &DocumentQuery<'_>) {
     };
     let Some(after) = q.after else {
         select(sql);
-        finish(sql);
+        match order {
+            KeyOrder::Text { bytes } => {
+                push_text_order(sql, q, bytes);
+                sql.push(" limit ");
+                sql.push_bind(q.limit + 1);
+            }
+            KeyOrder::Json => finish(sql),
+        }
         sql.push(" offset ");
         sql.push_bind(q.offset);
         return;
