@@ -4,14 +4,13 @@
 //! All or nothing as in [`commits::ingest`]: the transaction commits only after the whole
 //! batch was found valid, and a refused batch aborts the `COPY` (nothing is stored).
 
-use std::collections::HashSet;
 use std::future::Future;
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 use super::audit::AuditEntry;
-use super::commits::{self, Batch, COPY_COMMITS, IngestOutcome, NewCommit, copy_row, insert_new};
+use super::commits::{self, COPY_COMMITS, IngestOutcome, NewCommit, copy_row};
 use super::copy::BinaryCopy;
 use super::known_commits::batch_digest;
 
@@ -30,14 +29,7 @@ pub async fn ingest_streamed<'a, E>(
     rest: &mut mpsc::Receiver<Option<Vec<NewCommit>>>,
     verdict: impl Future<Output = Result<Option<AuditEntry<'a>>, E>>,
 ) -> Result<Result<(Vec<NewCommit>, IngestOutcome), E>, sqlx::Error> {
-    match write(db, repo_id, first, rest, verdict).await {
-        Ok(done) => Ok(done),
-        Err(e) => {
-            let _ =
-                commits::mark_error(db, repo_id, "Storing commits failed (database error)").await;
-            Err(e)
-        }
-    }
+    commits::marking_failure(db, repo_id, write(db, repo_id, first, rest, verdict).await).await
 }
 
 async fn write<'a, E>(
@@ -98,35 +90,16 @@ async fn write<'a, E>(
     };
     let (tx, inserted) = match copied {
         Ok(()) => (tx, vec![true; batch.len()]),
-        // A concurrent batch stored some of these commits first: the insert that skips
-        // stored commits takes over, in a new transaction.
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             tx.rollback().await?;
-            let mut tx = db.begin().await?;
             let fresh: Vec<&NewCommit> = batch.iter().collect();
-            let stored: HashSet<String> = insert_new(&mut tx, repo_id, &fresh)
-                .await?
-                .into_iter()
-                .collect();
-            let inserted = batch.iter().map(|c| stored.contains(&c.sha)).collect();
+            let (tx, new) = commits::insert_after_conflict(db, repo_id, &fresh).await?;
+            let inserted = batch.iter().map(|c| new.contains(c.sha.as_str())).collect();
             (tx, inserted)
         }
         Err(e) => return Err(e),
     };
-    let inserted_count = inserted.iter().filter(|i| **i).count();
-    let last_ingested_sha = batch.last().map(|c| c.sha.clone());
     let digest = batch_digest(&batch);
-    let recorded = Batch {
-        total: batch.len(),
-        inserted: inserted_count,
-        last_ingested_sha: last_ingested_sha.as_deref(),
-        digest: &digest,
-    };
-    commits::finish(tx, repo_id, recorded, audit).await?;
-    let outcome = IngestOutcome {
-        inserted,
-        inserted_count,
-        last_ingested_sha,
-    };
+    let outcome = commits::record(tx, repo_id, &batch, inserted, &digest, audit).await?;
     Ok(Ok((batch, outcome)))
 }

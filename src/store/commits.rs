@@ -65,13 +65,25 @@ pub async fn ingest_after(
     audit: Option<AuditEntry<'_>>,
     gate: Option<Gate>,
 ) -> Result<IngestOutcome, sqlx::Error> {
-    match ingest_batch(db, repo_id, commits, audit, gate).await {
-        Ok(outcome) => Ok(outcome),
-        Err(e) => {
-            let _ = mark_error(db, repo_id, "Storing commits failed (database error)").await;
-            Err(e)
-        }
+    marking_failure(
+        db,
+        repo_id,
+        ingest_batch(db, repo_id, commits, audit, gate).await,
+    )
+    .await
+}
+
+/// `result`, after marking the repository `error` when it is a database error (nothing of
+/// the batch was stored then).
+pub(super) async fn marking_failure<T>(
+    db: &PgPool,
+    repo_id: i64,
+    result: Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    if result.is_err() {
+        let _ = mark_error(db, repo_id, "Storing commits failed (database error)").await;
     }
+    result
 }
 
 async fn ingest_batch(
@@ -107,13 +119,26 @@ async fn ingest_batch(
         };
         (tx, inserted)
     };
+    record(tx, repo_id, commits, inserted, &digest, audit).await
+}
+
+/// Records the batch on its repository (see [`finish`]) in `tx`, which wrote its new
+/// commits (`inserted`, parallel to `commits`), and commits.
+pub(super) async fn record(
+    tx: Transaction<'_, Postgres>,
+    repo_id: i64,
+    commits: &[NewCommit],
+    inserted: Vec<bool>,
+    digest: &[u8],
+    audit: Option<AuditEntry<'_>>,
+) -> Result<IngestOutcome, sqlx::Error> {
     let inserted_count = inserted.iter().filter(|i| **i).count();
     let last_ingested_sha = commits.last().map(|c| c.sha.clone());
     let batch = Batch {
         total: commits.len(),
         inserted: inserted_count,
         last_ingested_sha: last_ingested_sha.as_deref(),
-        digest: &digest,
+        digest,
     };
     finish(tx, repo_id, batch, audit).await?;
     Ok(IngestOutcome {
@@ -146,28 +171,42 @@ async fn write_fresh<'a>(
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => tx.rollback().await?,
         Err(e) => return Err(e),
     }
+    let (tx, new) = insert_after_conflict(db, repo_id, fresh).await?;
+    Ok((tx, Written::Some(new)))
+}
+
+/// After a `COPY` met commits a concurrent batch stored first (and was rolled back): a new
+/// transaction inserting `fresh`, skipping what is stored. Returns it open, with the shas
+/// it stored.
+pub(super) async fn insert_after_conflict<'a>(
+    db: &PgPool,
+    repo_id: i64,
+    fresh: &[&'a NewCommit],
+) -> Result<(Transaction<'static, Postgres>, HashSet<&'a str>), sqlx::Error> {
     let mut tx = db.begin().await?;
-    let stored = insert_new(&mut tx, repo_id, fresh).await?;
-    let stored: HashSet<String> = stored.into_iter().collect();
+    let stored: HashSet<String> = insert_new(&mut tx, repo_id, fresh)
+        .await?
+        .into_iter()
+        .collect();
     let new = fresh
         .iter()
         .map(|c| c.sha.as_str())
         .filter(|s| stored.contains(*s))
         .collect();
-    Ok((tx, Written::Some(new)))
+    Ok((tx, new))
 }
 
 /// What a batch did, as recorded on its repository.
-pub(super) struct Batch<'a> {
-    pub(super) total: usize,
-    pub(super) inserted: usize,
-    pub(super) last_ingested_sha: Option<&'a str>,
-    pub(super) digest: &'a [u8],
+struct Batch<'a> {
+    total: usize,
+    inserted: usize,
+    last_ingested_sha: Option<&'a str>,
+    digest: &'a [u8],
 }
 
 /// Marks the repository healthy, remembers the batch (its last sha and digest), records
 /// the audit entry and commits (durably when the transaction stored commits).
-pub(super) async fn finish(
+async fn finish(
     mut tx: Transaction<'_, Postgres>,
     repo_id: i64,
     batch: Batch<'_>,
@@ -262,7 +301,7 @@ async fn copy_new(
 }
 
 /// Inserts `commits` in one statement, skipping any stored meanwhile; returns the new shas.
-pub(super) async fn insert_new(
+async fn insert_new(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     repo_id: i64,
     commits: &[&NewCommit],
