@@ -34,7 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+// The push body as the OpenAPI document describes it (the handler reads it commit by
+// commit with `commit_batch::read_push_body`).
+#[derive(Debug, ToSchema)]
 pub struct PushCommits {
     /// 1 to 1000 commits, oldest first, no sha twice.
     #[schema(value_type = Vec<CommitIn>, required = true, min_items = 1, max_items = 1000)]
