@@ -9,21 +9,7 @@ use crate::support::{TestApp, json_of};
 /// A user whose integration holds `docs` in `github_repos`; returns the user's token.
 async fn user_with_repos(app: &TestApp, username: &str, github_id: i64, docs: &[Value]) -> String {
     let token = app.register(username).await;
-    let user_id: i64 = sqlx::query_scalar("select id from users where username = $1")
-        .bind(username)
-        .fetch_one(&app.state.db)
-        .await
-        .expect("user");
-    let integration: i64 = sqlx::query_scalar(
-        "insert into github_integrations (user_id, github_id, github_login, profile, token_ciphertext)
-         values ($1, $2, $3, '{}', '\\x00') returning id",
-    )
-    .bind(user_id)
-    .bind(github_id)
-    .bind(username)
-    .fetch_one(&app.state.db)
-    .await
-    .expect("integration");
+    let integration = app.integration_for(username, github_id).await;
     for doc in docs {
         sqlx::query(
             "insert into github_documents (integration_id, collection, key, doc)

@@ -36,13 +36,7 @@ struct Setup {
 async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let token = app.register("fast").await;
-    let integration: i64 = sqlx::query_scalar(
-        "insert into github_integrations (user_id, github_id, github_login, profile, token_ciphertext)
-         select id, 77, 'fast', '{}', '\\x00' from users where username = 'fast' returning id",
-    )
-    .fetch_one(&app.state.db)
-    .await
-    .expect("integration");
+    let integration = app.integration_for("fast", 77).await;
     sqlx::query(SEED)
         .bind(integration)
         .execute(&app.state.db)

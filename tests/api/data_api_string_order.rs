@@ -95,13 +95,7 @@ async fn compare(app: &TestApp, token: &str, integration: i64, desc: bool, page:
 async fn deep_pages_sorted_by_a_string_path_are_the_jsonb_order() {
     let app = TestApp::spawn().await;
     let token = app.register("strings").await;
-    let integration: i64 = sqlx::query_scalar(
-        "insert into github_integrations (user_id, github_id, github_login, profile, token_ciphertext)
-         select id, 78, 'strings', '{}', '\\x00' from users where username = 'strings' returning id",
-    )
-    .fetch_one(&app.state.db)
-    .await
-    .expect("integration");
+    let integration = app.integration_for("strings", 78).await;
     sqlx::query(SEED)
         .bind(integration)
         .execute(&app.state.db)

@@ -173,6 +173,20 @@ impl TestApp {
             .to_string()
     }
 
+    /// A GitHub integration (with a placeholder token) for the registered user `username`,
+    /// for tests that store documents directly; returns its id.
+    pub async fn integration_for(&self, username: &str, github_id: i64) -> i64 {
+        sqlx::query_scalar(
+            "insert into github_integrations (user_id, github_id, github_login, profile, token_ciphertext)
+             select id, $2, $1, '{}', '\\x00' from users where username = $1 returning id",
+        )
+        .bind(username)
+        .bind(github_id)
+        .fetch_one(&self.state.db)
+        .await
+        .expect("integration")
+    }
+
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
